@@ -1,0 +1,3 @@
+from tagger.entry import main
+
+main()

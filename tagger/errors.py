@@ -1,0 +1,35 @@
+"""Domain errors. Each says what went wrong and what to do next; the CLI prints them as `Error: …`."""
+
+from __future__ import annotations
+
+
+class TaggerError(Exception):
+    """Base class for every error a user can cause; never shown as a traceback."""
+
+
+class InputNotFound(TaggerError):
+    """A path given on the command line does not exist or holds no text files."""
+
+
+class BadInput(TaggerError):
+    """A file exists but cannot be read as text (binary, unreadable, undecodable)."""
+
+
+class BadEncoding(BadInput):
+    """The bytes are not UTF-8, UTF-16 with BOM or Windows-1256."""
+
+
+class ModelNotFound(TaggerError):
+    """No model directory where one was expected."""
+
+
+class BadModel(TaggerError):
+    """A model directory is truncated, foreign, unsafe or from a newer tagger."""
+
+
+class BadLabels(TaggerError):
+    """The taxonomy or label files cannot be used for training."""
+
+
+class NotFitted(TaggerError):
+    """A model method that needs training was called before `fit`."""

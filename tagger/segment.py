@@ -1,0 +1,368 @@
+"""Segmentation: a decoded text → articles → paragraphs, with page furniture dropped.
+
+Works line by line. Each line is classified by general rules (no outlet's strings
+alone decide): blank, furniture (captions, bylines, dates, prompts, font controls,
+lone Latin tokens, entity debris, lines repeated in the file), a "related articles"
+marker, a heading (short, no sentence-final punctuation) or body text.
+
+A heading starts a new article when there is a sign of a page boundary (two or
+more blank lines or a rule line before it, the title repeated after page
+furniture, or a "related articles" block before it) *and* at least two body
+paragraphs follow it. A "related articles" block is skipped until such an article
+start or until body text resumes (two body lines in a row). Every other content
+line after an article's title is one of its paragraphs; offsets point into the
+text exactly as decoded, so `text[p.start:p.end] == p.text`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from .normalize import strip_entities, strip_invisibles
+from .records import Article, Paragraph
+
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_WS = re.compile(r"\s+")
+_TERMINAL = re.compile(r"[.!?؟…:؛;]$")
+_TRAILING_CLOSERS = re.compile(r"[\s\"'»«”“’)\]]+$")
+_SEPARATOR = re.compile(r"^[\W_]{3,}$")
+
+_MONTHS = (
+    "يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|"
+    "كانون الثاني|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين الأول|تشرين الثاني|كانون الأول|"
+    "محرم|صفر|ربيع الأول|ربيع الآخر|ربيع الثاني|جمادى الأولى|جمادى الآخرة|رجب|شعبان|رمضان|شوال|ذو القعدة|ذو الحجة"
+)
+_AGENCIES = (
+    r"رويترز|فرانس برس|فرانس ?24|أ ?\.? ?ف ?\.? ?ب|ا ف ب|الأناضول|د ?\.? ?ب ?\.? ?أ|إ ?\.? ?ب ?\.? ?أ|واس|كونا|وام|"
+    r"سبوتنيك|أسوشيتد برس|أسوشييتد برس|وكالات|متابعات|بترا|سانا|قنا|العربية ?\.? ?نت|سكاي نيوز عربية"
+)
+_RELATED = re.compile(
+    r"^(?:مقالات|أخبار|اخبار|مواضيع|موضوعات|قصص)\s+(?:ذات صلة|متعلقة|مشابهة|قد تهمك)|^ذات صلة$|"
+    r"^(?:اقرأ|إقرأ|اقرا)\s+(?:أيضا|أيضاً|ايضا|المزيد)$|^شاهد\s+(?:أيضا|أيضاً|ايضا)$|^الأكثر\s+(?:قراءة|مشاهدة)$|"
+    r"^(?:related|read more|see also)$",
+    re.I,
+)
+_FURNITURE = [re.compile(p, re.I) for p in (
+    # font-size and sharing controls, tag-list labels, "more" links
+    r"^\+?\s*الخط\s*-?$|^(?:تكبير|تصغير|حجم)\s+الخط",
+    r"^(?:دلالات|الوسوم|وسوم|كلمات مفتاحية|كلمات دالة|شارك|شارك الخبر|مشاركة|طباعة|حفظ|تابعونا|إعلان|"
+    r"تعليقات|أرسل لصديق|[.…]*\s*المزيد)$",
+    # subscription, app and SMS prompts
+    r"(?:يمكنكم|يمكنك)\s+(?:الآن\s+)?(?:متابعة|استلام|تسلم|الاشتراك|تحميل)|^[إا]ضغط هنا|^انقر هنا|"
+    r"للاشتراك|للإشتراك|^اشترك|^تابعونا|حسابنا على|^للتواصل|رسالة (?:نصية )?sms|^حمّ?ل تطبيق",
+    # agency wrap-ups, disclaimers, reprint credits
+    r"^[/\s\-–]*[اإ]نتهى[/\s\-–.]*$",
+    r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة",
+    r"^\*+\s*(?:نقلا|نقلاً|خدمة|بالاتفاق|خاص)",
+    # bylines
+    r"^(?:كتب|بقلم|إعداد|اعداد|تحرير|ترجمة|المصدر|مصدر)\s*:",
+)]
+_DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
+_CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
+_CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
+_BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^\S+(?:\s+\S+)?\s*[-–—:]\s*(?:{_AGENCIES})$|"
+                     rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
+
+MAX_HEADING_WORDS = 20
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the input: offsets of its stripped content and its kind."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # blank | separator | related | furniture | byline | heading | body
+    key: str  # cleaned text (entities, invisibles, extra spaces gone), for spotting repeats
+
+
+def clean(text: str) -> str:
+    """Text of a line as the rules see it: entities, invisibles and extra spaces removed."""
+    return _WS.sub(" ", strip_invisibles(strip_entities(text))).strip()
+
+
+def line_kind(text: str) -> str:
+    """Classify one line by its own text (repeats are handled by the caller)."""
+    return _kind(clean(text))
+
+
+def _kind(c: str) -> str:
+    """`line_kind` of an already cleaned line."""
+    if not c:
+        return "blank"
+    if _SEPARATOR.match(c):
+        return "separator"
+    if not _ARABIC.search(c):
+        return "furniture"
+    words = c.split()
+    n = len(words)
+    if n <= 6 and _RELATED.match(c.rstrip(" :.")):
+        return "related"
+    if n <= 8 and _BYLINE.match(c):
+        return "byline"
+    if n <= 40 and any(p.search(c) for p in _FURNITURE):
+        return "furniture"
+    if n <= 8 and _DATE.search(c) and sum(w.isdigit() for w in words) >= 1 and not _TERMINAL.search(c):
+        return "furniture"
+    terminal = bool(_TERMINAL.search(_TRAILING_CLOSERS.sub("", c)))
+    if not terminal and n <= 40:
+        if _CAPTION_START.match(c):
+            return "furniture"
+        credit = _CAPTION_CREDIT.search(c)
+        if credit and len(credit.group(1).split()) <= 6 and n > len(credit.group(1).split()) + 1:
+            return "furniture"
+    if n <= MAX_HEADING_WORDS and (not terminal or (n <= 15 and c[-1] in "?؟!")):
+        return "heading"  # a short question or exclamation is a headline too
+    return "body"
+
+
+_BREAKS = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_SENTENCE_END = re.compile(r"[.!?؟](?=\s)")
+MAX_LINE_CHARS = 4000  # longer lines (a page saved without newlines) are cut at sentence ends
+PIECE_CHARS = 2000
+MAX_PARAGRAPHS = 1000  # an "article" longer than this is emitted in parts, to keep memory bounded
+WINDOW = 60  # lines either side in which a repeated line counts as repeated
+LOOKAHEAD = 40  # lines the article-start rules may look ahead
+
+
+def _pieces(content: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of pieces of an over-long line, cut after sentence ends (or white space)."""
+    if len(content) <= MAX_LINE_CHARS:
+        yield 0, len(content)
+        return
+    pos = 0
+    while len(content) - pos > PIECE_CHARS:
+        window = content[pos + PIECE_CHARS // 2: pos + PIECE_CHARS]
+        cut = None
+        for m in _SENTENCE_END.finditer(window):
+            cut = m.end()
+        if cut is None:
+            ws = window.rfind(" ")
+            cut = ws if ws > 0 else len(window)
+        end = pos + PIECE_CHARS // 2 + cut
+        yield pos, end
+        pos = end
+        while pos < len(content) and content[pos].isspace():
+            pos += 1
+    if pos < len(content):
+        yield pos, len(content)
+
+
+def _make_line(content: str, start: int) -> Line:
+    key = clean(content)
+    return Line(start, start + len(content), content, _kind(key), key)
+
+
+def _line_records(raw: str, pos: int) -> Iterator[Line]:
+    lead = len(raw) - len(raw.lstrip())
+    content = raw.strip()
+    if not content:
+        yield Line(pos, pos, "", "blank", "")
+        return
+    for a, b in _pieces(content):
+        piece = content[a:b]
+        yield _make_line(piece, pos + lead + a)
+
+
+def iter_lines(chunks: Iterable[str]) -> Iterator[Line]:
+    """Lines of a text given as successive chunks, with global offsets of their stripped content."""
+    pos = 0
+    buf = ""
+    for chunk in chunks:
+        buf += chunk
+        last = 0
+        for m in _BREAKS.finditer(buf):
+            if m.group() == "\r" and m.end() == len(buf):
+                break  # maybe the first half of \r\n: wait for the next chunk
+            yield from _line_records(buf[last:m.start()], pos + last)
+            last = m.end()
+        pos += last
+        buf = buf[last:]
+    if buf:
+        yield from _line_records(buf, pos)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.count = 0
+        self.title: Line | None = None
+        self.paras: list[Line] = []
+        self.open = False
+
+    def start(self, title: Line | None) -> Article | None:
+        done = self.close()
+        self.title, self.paras, self.open = title, [], True
+        return done
+
+    def add(self, line: Line) -> Article | None:
+        done = None
+        if not self.open:
+            done = self.start(None)
+        elif len(self.paras) >= MAX_PARAGRAPHS:
+            title = self.title
+            done = self.start(title)
+        self.paras.append(line)
+        return done
+
+    def close(self) -> Article | None:
+        if not self.open:
+            return None
+        self.open = False
+        if self.title is None and not self.paras:
+            return None
+        first = self.title or self.paras[0]
+        last = self.paras[-1] if self.paras else first
+        paragraphs = tuple(Paragraph(i, p.start, p.end, p.text) for i, p in enumerate(self.paras))
+        article = Article(index=self.count, title=self.title.text if self.title else "",
+                          start=first.start, end=last.end, paragraphs=paragraphs)
+        self.count += 1
+        return article
+
+
+class _Window:
+    """The lines around the one being decided, from a stream: what is behind is kept for WINDOW
+    lines (at least), and lines are read ahead as the rules ask. Repeats are counted on the fly."""
+
+    def __init__(self, lines: Iterator[Line]) -> None:
+        self.src = lines
+        self.buf: list[Line] = []
+        self.base = 0  # absolute index of buf[0]
+        self.done = False
+        self.counts: dict[str, int] = {}  # text key -> content lines in buf with it
+
+    def get(self, i: int) -> Line | None:
+        while not self.done and i >= self.base + len(self.buf):
+            nxt = next(self.src, None)
+            if nxt is None:
+                self.done = True
+            else:
+                self.buf.append(nxt)
+                if nxt.kind in ("heading", "body"):
+                    self.counts[nxt.key] = self.counts.get(nxt.key, 0) + 1
+        if i < self.base or i >= self.base + len(self.buf):
+            return None
+        return self.buf[i - self.base]
+
+    def forget_before(self, i: int) -> None:
+        drop = i - WINDOW - self.base
+        if drop > 256:
+            for ln in self.buf[:drop]:
+                if ln.kind in ("heading", "body"):
+                    self.counts[ln.key] -= 1
+                    if not self.counts[ln.key]:
+                        del self.counts[ln.key]
+            del self.buf[:drop]
+            self.base += drop
+
+    def content_after(self, i: int, limit: int = LOOKAHEAD) -> Iterator[Line]:
+        for k in range(i + 1, i + 1 + limit):
+            ln = self.get(k)
+            if ln is None:
+                return
+            if ln.kind != "blank":
+                yield ln
+
+    def repeats(self, i: int) -> int:
+        """How often line i's text occurs among the lines kept around it (WINDOW ahead, at least WINDOW behind)."""
+        self.get(i + WINDOW)
+        return self.counts.get(self.get(i).key, 0)
+
+
+def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line: bool = True) -> Iterator[Article]:
+    """Articles from a stream of lines, each emitted as soon as it is complete. With `title_line`
+    false (a corpus record whose title is kept apart), the first line is a paragraph, not a title."""
+    w = _Window(iter(lines))
+
+    def repeated_title(i: int) -> bool:
+        """The heading at i comes back after only furniture (a page header), not right below itself."""
+        key = w.get(i).key
+        for n, ln in enumerate(w.content_after(i)):
+            if n >= 12:
+                break
+            if ln.key == key:
+                return n > 0
+            if ln.kind in ("body", "related"):
+                return False
+        return False
+
+    def bodies_follow(i: int, in_related: bool) -> int:
+        key, found = w.get(i).key, 0
+        for n, ln in enumerate(w.content_after(i)):
+            if n >= 14 or ln.kind in ("related", "byline", "separator"):
+                break
+            if in_related and ln.kind == "heading" and ln.key != key:
+                break
+            if ln.kind == "body":
+                found += 1
+                if found >= 2:
+                    break
+        return found
+
+    b = _Builder()
+    seen_bodies: dict[str, int] = {}
+    in_related = False
+    blank_run = 0
+    after_separator = False
+    i = -1
+    while True:
+        i += 1
+        ln = w.get(i)
+        if ln is None:
+            break
+        w.forget_before(i)
+        if ln.kind == "blank":
+            blank_run += 1
+            continue
+        gap, blank_run = blank_run, 0
+        boundary_sign = gap >= 2 or after_separator
+        after_separator = ln.kind == "separator"
+        if ln.kind in ("separator", "furniture", "byline"):
+            continue
+        if ln.kind == "related":
+            in_related = True
+            continue
+        if b.title is not None and ln.key == b.title.key:
+            continue  # the title shown again by the page layout
+        done = None
+        if ln.kind == "heading":
+            if not b.open and b.count == 0 and title_line:
+                done = b.start(ln)
+            elif split_articles and (in_related or boundary_sign or repeated_title(i)) \
+                    and bodies_follow(i, in_related) >= 2:
+                done = b.start(ln)
+                in_related = False
+            elif in_related or w.repeats(i) > 1:
+                pass  # teaser titles, repeated captions
+            else:
+                done = b.add(ln)
+        else:
+            if in_related:
+                nxt = next(w.content_after(i), None)
+                if nxt is None or nxt.kind != "body":
+                    continue
+                in_related = False
+            if w.repeats(i) > 1:
+                if i - seen_bodies.get(ln.key, -10 * WINDOW) <= 2 * WINDOW + 256:
+                    continue
+                seen_bodies[ln.key] = i
+            done = b.add(ln)
+        if done is not None:
+            yield done
+    done = b.close()
+    if done is not None:
+        yield done
+
+
+def segment(text: str, split_articles: bool = True, title_line: bool = True) -> list[Article]:
+    """Split `text` into articles (or one article when `split_articles` is false, as for a corpus record)."""
+    return list(iter_articles(iter_lines([text]), split_articles, title_line))
+
+
+def segment_record(text: str, title: str = "") -> Article:
+    """A corpus record (title kept apart from the text) as exactly one article; offsets point into `text`."""
+    arts = segment(text, split_articles=False, title_line=False)
+    paras = tuple(Paragraph(i, p.start, p.end, p.text) for i, p in enumerate(q for a in arts for q in a.paragraphs))
+    return Article(0, title, paras[0].start if paras else 0, paras[-1].end if paras else 0, paras)

@@ -1,0 +1,169 @@
+"""Turn command-line inputs (files, directories, `-`) into decoded texts.
+
+Decoding is deterministic, not guessed: a BOM decides (UTF-8, UTF-16), else strict
+UTF-8, else Windows-1256, the legacy Arabic code page. Newlines are kept as they
+are, so offsets point into exactly the text the user has.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from .errors import BadEncoding, BadInput, InputNotFound
+
+_MAGIC = {
+    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a zip archive", b"%PDF": "a PDF document", b"\x1f\x8b": "a gzip archive",
+    b"\x7fELF": "an executable", b"BZh": "a bzip2 archive",
+}
+
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: its name (a path, or `-` for stdin), its encoding, and its decoded text in chunks."""
+
+    name: str
+    encoding: str
+    chunks: Iterable[str]
+
+    @property
+    def text(self) -> str:
+        """The whole decoded text (reads the rest of the input into memory)."""
+        return "".join(self.chunks)
+
+
+def sniff(head: bytes, name: str = "-") -> str | None:
+    """The encoding a BOM announces, or None; raise `BadInput` for binary data."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise BadInput(f"{name}: {what}, not a text file; skipped")
+    if b"\x00" in head:
+        raise BadInput(f"{name}: binary data (NUL bytes), not a text file; skipped")
+    return None
+
+
+def decode(data: bytes, name: str = "-") -> tuple[str, str]:
+    """Return `(text, encoding)` for raw bytes; raise `BadInput`/`BadEncoding` for binary data."""
+    enc = sniff(data[:65536], name)
+    if enc is None:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            enc = "cp1256"
+    try:
+        return data.decode(enc), enc
+    except UnicodeDecodeError as e:
+        raise BadEncoding(
+            f"{name}: cannot decode as {enc} (byte {e.start}); save it as UTF-8 and try again"
+        ) from None
+
+
+def _is_utf8(fh: BinaryIO) -> bool:
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while block := fh.read(CHUNK):
+            dec.decode(block)
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _chunks(fh: BinaryIO, enc: str, first: bytes = b"", errors: str = "strict") -> Iterator[str]:
+    dec = codecs.getincrementaldecoder(enc)(errors=errors)
+    block = first
+    while True:
+        if block:
+            text = dec.decode(block)
+            if text:
+                yield text
+        block = fh.read(CHUNK)
+        if not block:
+            break
+    tail = dec.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def _file_chunks(path: Path, enc: str, name: str) -> Iterator[str]:
+    try:
+        with open(path, "rb") as fh:
+            yield from _chunks(fh, enc)
+    except UnicodeDecodeError as e:
+        raise BadEncoding(f"{name}: cannot decode as {enc} (byte {e.start}); save it as UTF-8 and try again") from None
+
+
+def read_source(path: Path) -> Source:
+    """Open one file: check it is text, find its encoding, and stream its decoded text."""
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            enc = sniff(fh.read(65536), name)
+            if enc is None:
+                fh.seek(0)
+                enc = "utf-8" if _is_utf8(fh) else "cp1256"
+    except FileNotFoundError:
+        raise InputNotFound(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputNotFound(f"{path}: is a directory") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
+    return Source(name, enc, _file_chunks(path, enc, name))
+
+
+def read_stream(stream: BinaryIO, name: str = "-") -> Source:
+    """Stream a binary input such as stdin; its encoding is judged on the first megabyte."""
+    head = stream.read(CHUNK)
+    enc = sniff(head[:65536], name)
+    if enc is None:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            enc = "utf-8"
+        except UnicodeDecodeError:
+            enc = "cp1256"
+    return Source(name, enc, _chunks(stream, enc, head, errors="replace"))
+
+
+def expand(paths: list[str]) -> Iterator[Path | str | InputNotFound]:
+    """Expand arguments into files to read: directories give their `*.txt` files (recursive, sorted);
+    `-` stays `-`; a missing path or an empty directory yields an `InputNotFound` in its place."""
+    for arg in paths:
+        if arg == "-":
+            yield "-"
+            continue
+        p = Path(arg)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*.txt") if f.is_file())
+            if not files:
+                yield InputNotFound(f"{p}: directory holds no .txt files")
+            yield from files
+        elif p.exists():
+            yield p
+        else:
+            yield InputNotFound(f"{p}: no such file or directory")
+
+
+def iter_sources(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Source | BadInput | InputNotFound]:
+    """Decoded sources in argument order; a failure is yielded in place, so later inputs still run."""
+    for item in expand(paths):
+        if isinstance(item, Exception):
+            yield item
+            continue
+        try:
+            if item == "-":
+                yield read_stream(stdin if stdin is not None else sys.stdin.buffer)
+            else:
+                yield read_source(item)
+        except (BadInput, InputNotFound) as e:
+            yield e
