@@ -1,0 +1,155 @@
+"""Classification: decoded text → segmented articles → tagged records.
+
+An article's score for a topic is the higher of two scores: the model's score for
+the whole article (title and every paragraph as one text) and the best score of
+any of its paragraphs. So an article is tagged with a topic when it is about the
+topic as a whole or when one of its paragraphs is clearly about it.
+
+Inputs are streamed: articles are scored in batches as the segmenter emits them,
+so memory stays bounded whatever the size of the input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+import numpy as np
+
+from .errors import TaggerError
+from .model import TopicModel
+from .paths import default_model_dir
+from .records import Article, TaggedArticle, TaggedParagraph
+from .segment import iter_articles, iter_lines, segment_record
+from .sources import read_source
+
+_MODELS: dict[str, TopicModel] = {}
+BATCH_PARAGRAPHS = 512
+EMPTY = Article(0, "", 0, 0, ())
+
+
+def load_model(path: str | Path | None = None) -> TopicModel:
+    """Load (once per process) the model at `path`, or the default model."""
+    directory = Path(path) if path else default_model_dir()
+    key = str(directory.resolve())
+    if key not in _MODELS:
+        _MODELS[key] = TopicModel.load(directory)
+    return _MODELS[key]
+
+
+def _scores(topics: list[str], row: np.ndarray) -> dict[str, float]:
+    return {t: round(float(v), 4) for t, v in zip(topics, row)}
+
+
+def _labels(topics: list[str], row: np.ndarray, thresholds: np.ndarray) -> tuple[str, ...]:
+    return tuple(t for t, v, th in zip(topics, row, thresholds) if v >= th)
+
+
+def tag_articles(articles: list[Article], source: str, model: TopicModel, model_name: str = "default",
+                 ids: list[str] | None = None) -> list[TaggedArticle]:
+    """Score every paragraph and every whole article of a batch at once, then apply the thresholds.
+
+    Each text is analysed once: an article's counts are the sum of its title's and paragraphs' counts."""
+    texts: list[str] = []
+    for a in articles:
+        texts.append(a.title)
+        texts.extend(p.text for p in a.paragraphs)
+    raw = model.raw_counts(texts)
+    rows, owner, row = [], [], 0
+    for k, a in enumerate(articles):
+        n = 1 + len(a.paragraphs)
+        owner.extend([k] * n)
+        rows.extend(range(row + 1, row + n))
+        row += n
+    # each article's counts: the sum of its title's and paragraphs' rows
+    para_p = model.proba_counts(model.sublinear(raw.take(rows))) if rows else np.zeros((0, len(model.topics)))
+    doc_p = model.proba_counts(model.sublinear(raw.sum_rows(owner, len(articles))))
+    topics, th = model.topics, model.thresholds_
+    out, k = [], 0
+    for n, (a, doc) in enumerate(zip(articles, doc_p)):
+        para = para_p[k:k + len(a.paragraphs)]
+        k += len(a.paragraphs)
+        if not a.paragraphs and not a.title.strip():
+            art = np.zeros(len(topics))  # nothing to read: no evidence for any topic
+        else:
+            art = np.maximum(doc, para.max(axis=0)) if len(para) else doc
+        tagged = tuple(
+            TaggedParagraph(p.index, p.start, p.end, p.text, _labels(topics, r, th), _scores(topics, r))
+            for p, r in zip(a.paragraphs, para)
+        )
+        out.append(TaggedArticle(source, a.index, a.title, a.start, a.end, _labels(topics, art, th),
+                                 _scores(topics, art), tagged, model_name, ids[n] if ids else None))
+    return out
+
+
+def tag_stream(articles: Iterable[Article], source: str, model: TopicModel,
+               model_name: str = "default") -> Iterator[TaggedArticle]:
+    """Tag a stream of articles in batches of about `BATCH_PARAGRAPHS` paragraphs; an empty
+    stream gives one empty record, so every input appears in the output."""
+    batch: list[Article] = []
+    size = 0
+    any_article = False
+    for a in articles:
+        any_article = True
+        batch.append(a)
+        size += 1 + len(a.paragraphs)
+        if size >= BATCH_PARAGRAPHS:
+            yield from tag_articles(batch, source, model, model_name)
+            batch, size = [], 0
+    if not any_article:
+        batch = [EMPTY]
+    if batch:
+        yield from tag_articles(batch, source, model, model_name)
+
+
+def classify_text(text: str, source: str = "-", model: TopicModel | None = None,
+                  model_name: str = "default") -> list[TaggedArticle]:
+    """Tag every article and paragraph of a text. A text with no article gives one empty record."""
+    model = model or load_model()
+    return list(tag_stream(iter_articles(iter_lines([text])), source, model, model_name))
+
+
+def classify_file(path: str | Path, model: TopicModel | None = None, model_name: str = "default") -> list[TaggedArticle]:
+    """Read, decode and tag one file (UTF-8, UTF-16 with BOM or Windows-1256)."""
+    src = read_source(Path(path))
+    model = model or load_model()
+    return list(tag_stream(iter_articles(iter_lines(src.chunks)), src.name, model, model_name))
+
+
+def classify_records(records: Iterable[dict | str], model: TopicModel | None = None, source: str = "-",
+                     model_name: str = "default", first_index: int = 0) -> list[TaggedArticle]:
+    """Tag corpus records (dicts with "text", optionally "title" and "id"; or plain strings), one
+    article each, in order. This is the function to map over partitions in your own Dask code."""
+    model = model or load_model()
+    out: list[TaggedArticle] = []
+    batch: list[Article] = []
+    ids: list[str] = []
+    size = 0
+    for n, rec in enumerate(records, first_index):
+        rec = {"text": rec} if isinstance(rec, str) else rec
+        a = segment_record(str(rec.get("text") or ""), str(rec.get("title") or "").strip())
+        batch.append(Article(n, a.title, a.start, a.end, a.paragraphs))
+        ids.append(str(rec.get("id") if rec.get("id") is not None else n))
+        size += 1 + len(a.paragraphs)
+        if size >= BATCH_PARAGRAPHS:
+            out.extend(tag_articles(batch, source, model, model_name, ids))
+            batch, ids, size = [], [], 0
+    if batch:
+        out.extend(tag_articles(batch, source, model, model_name, ids))
+    return out
+
+
+def classify_sources(paths: Iterable[str], model: TopicModel, stdin: BinaryIO | None = None,
+                     model_name: str = "default", jobs: int = 1,
+                     jsonl_level: str | None = None) -> Iterator[TaggedArticle | TaggerError | str]:
+    """Tag every input in order; an input that fails is yielded as its error and the rest go on.
+    With `jobs` > 1 the inputs' partitions are tagged by that many worker processes, which send
+    back JSONL text instead of objects when `jsonl_level` ("article" or "paragraph") is given."""
+    from .parallel import iter_partition, partitions, run_parallel
+
+    if jobs > 1:
+        yield from run_parallel(partitions(paths, stdin=stdin, read_stdin=True), model, model_name, jobs,
+                                jsonl_level)
+        return
+    for part in partitions(paths, stdin=stdin):
+        yield from iter_partition(part, model, model_name)

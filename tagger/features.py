@@ -1,0 +1,224 @@
+"""Hashed word and character n-gram counts, for a whole batch of texts at once, with numpy.
+
+Why not scikit-learn's HashingVectorizer: profiling `tagger classify` showed its
+per-n-gram Python loop (char_wb) as the largest cost, and importing scikit-learn as
+most of a cold start. Here every n-gram of a batch is hashed with array arithmetic:
+
+- the batch is one array of code points, texts separated by NUL;
+- a polynomial hash over code points (mod 2^64) gives any substring's hash from two
+  prefix sums, then a SplitMix64 finaliser mixes it and picks a column;
+- character n-grams (2-5) are taken inside words padded with a space, as
+  scikit-learn's `char_wb`; word n-grams (1-2) are over runs of word characters
+  of length 2 or more, as its default token pattern `\\w\\w+`.
+
+`ngrams_of` computes the same columns one n-gram at a time in plain Python: it is the
+reference the tests compare against, and what `explain` uses to name features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+_M = (1 << 64) - 1
+P = 1099511628211  # FNV-64 prime: odd, so invertible modulo 2**64
+Q = 0x9E3779B97F4A7C15
+P_INV = pow(P, -1, 1 << 64)
+SALT = {"word1": 1, "word2": 2, "char": 3}
+CHAR_NGRAMS = (2, 5)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A CSR matrix of n-gram counts as plain arrays (rows: texts; columns: hashed features)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_cols: int
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def rows(self) -> np.ndarray:
+        """The row of every stored value."""
+        return np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
+
+    def take(self, rows) -> "Counts":
+        """These rows, in this order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+        return Counts(np.concatenate([[0], np.cumsum(lengths)]), self.indices[idx], self.data[idx], self.n_cols)
+
+    def sum_rows(self, owner, n_out: int) -> "Counts":
+        """Row k of the result is the sum of the rows whose `owner` is k."""
+        owner = np.asarray(owner, dtype=np.int64)
+        return _from_triples(owner[self.rows()], self.indices.astype(np.int64), n_out, self.n_cols, self.data)
+
+    def to_scipy(self):
+        from scipy import sparse
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_rows, self.n_cols))
+
+    @classmethod
+    def from_scipy(cls, m) -> "Counts":
+        m = m.tocsr()
+        return cls(m.indptr, m.indices, m.data, m.shape[1])
+
+
+def _mix(h: np.ndarray, salt: int) -> np.ndarray:
+    """SplitMix64 finaliser (in place on a uint64 array)."""
+    h += np.uint64((salt * 0xD1B54A32D192ED03) & _M)
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def _mix1(h: int, salt: int) -> int:
+    h = (h + salt * 0xD1B54A32D192ED03) & _M
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & _M
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & _M
+    return h ^ (h >> 31)
+
+
+def _poly1(s: str) -> int:
+    h = 0
+    for ch in s:
+        h = (h * P + ord(ch)) & _M
+    return h
+
+
+@lru_cache(maxsize=1)
+def _word_table() -> np.ndarray:
+    """Which code points of the Basic Multilingual Plane are word characters (as `\\w`)."""
+    return np.array([chr(i).isalnum() or i == 95 for i in range(65536)], dtype=bool)
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    out = np.full(n, base, dtype=np.uint64)
+    out[0] = 1
+    return np.cumprod(out, dtype=np.uint64)
+
+
+def _from_triples(rows, cols, n_rows: int, n_cols: int, weights=None) -> Counts:
+    key = rows * n_cols + cols
+    if weights is None:
+        uniq, counts = np.unique(key, return_counts=True)
+        data = counts.astype(np.float32)
+    else:
+        uniq, inv = np.unique(key, return_inverse=True)
+        data = np.bincount(inv, weights=weights, minlength=len(uniq)).astype(np.float32)
+    r = uniq // n_cols
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
+    return Counts(indptr, (uniq % n_cols).astype(np.int32), data, n_cols)
+
+
+def hashed_counts(texts: list[str], n_features: int, word: bool = True, char: bool = True) -> Counts:
+    """Counts of hashed word 1-2-grams (columns [0, n)) and character 2-5-grams (the next n columns,
+    or [0, n) alone) of normalised `texts`."""
+    n_cols = n_features * (int(word) + int(char))
+    joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
+    code = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(code)
+    sep = code == 0
+    doc = np.cumsum(sep) - 1  # a text's characters, and the NUL before it, belong to it
+    space = sep | (code == 32)
+    hcode = np.where(sep, np.uint64(32), code)  # a NUL pads like a space
+    rows_out, cols_out = [], []
+    with np.errstate(over="ignore"):
+        powp = _powers(P, n + 1)
+        prefix = np.concatenate([[np.uint64(0)], np.cumsum(hcode * _powers(P_INV, n), dtype=np.uint64)])
+        base = 0
+        if word:
+            table = _word_table()
+            is_w = np.zeros(n, dtype=bool)
+            bmp = code < 65536
+            is_w[bmp] = table[code[bmp].astype(np.int64)]
+            edges = np.diff(np.concatenate([[False], is_w, [False]]).astype(np.int8))
+            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            keep = ends - starts >= 2
+            starts, ends = starts[keep], ends[keep]
+            th = powp[ends - 1] * (prefix[ends] - prefix[starts])
+            tdoc = doc[starts]
+            uni = _mix(th.copy(), SALT["word1"])
+            rows_out.append(tdoc)
+            cols_out.append((uni % np.uint64(n_features)).astype(np.int64))
+            same = tdoc[1:] == tdoc[:-1]
+            bi = _mix(th[:-1][same] * np.uint64(Q) + th[1:][same], SALT["word2"])
+            rows_out.append(tdoc[:-1][same])
+            cols_out.append((bi % np.uint64(n_features)).astype(np.int64))
+            base = n_features
+        if char:
+            spaces_before = np.concatenate([[0], np.cumsum(space)])
+            lo, hi = CHAR_NGRAMS
+            for k in range(lo, hi + 1):
+                j = np.arange(n - k + 1)
+                inner = spaces_before[j + k - 1] - spaces_before[j + 1]  # spaces strictly inside the window
+                ok = inner == 0
+                if k == 2:
+                    ok &= ~(space[j] & space[j + 1])
+                j = j[ok]
+                h = powp[j + k - 1] * (prefix[j + k] - prefix[j])
+                h = _mix(h, SALT["char"] + 16 * k)
+                rows_out.append(doc[j])
+                cols_out.append(base + (h % np.uint64(n_features)).astype(np.int64))
+    rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
+    return _from_triples(rows.astype(np.int64), cols, len(texts), n_cols)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens as `hashed_counts` sees them: runs of word characters, 2 or more long."""
+    table = _word_table()
+    out, cur = [], []
+    for ch in text + " ":
+        if ord(ch) < 65536 and table[ord(ch)]:
+            cur.append(ch)
+        else:
+            if len(cur) >= 2:
+                out.append("".join(cur))
+            cur = []
+    return out
+
+
+def word_col(token: str, n_features: int) -> int:
+    return _mix1(_poly1(token), SALT["word1"]) % n_features
+
+
+def bigram_col(first: str, second: str, n_features: int) -> int:
+    return _mix1((_poly1(first) * Q + _poly1(second)) & _M, SALT["word2"]) % n_features
+
+
+def char_grams(word: str, n_features: int) -> list[tuple[int, str]]:
+    """(column within the char block, n-gram) of every character n-gram of one word, padded."""
+    padded = f" {word} "
+    lo, hi = CHAR_NGRAMS
+    return [(_mix1(_poly1(padded[i:i + k]), SALT["char"] + 16 * k) % n_features, padded[i:i + k])
+            for k in range(lo, hi + 1) for i in range(len(padded) - k + 1)]
+
+
+def ngrams_of(text: str, n_features: int, word: bool = True, char: bool = True) -> list[tuple[int, str]]:
+    """Every n-gram of one normalised text as (column, label), one at a time: the reference for
+    `hashed_counts` and the names `explain` shows. Labels: "w:" word n-grams, "c:" character n-grams."""
+    text = text.replace("\x00", " ")
+    out = []
+    base = 0
+    if word:
+        toks = tokens(text)
+        out += [(word_col(t, n_features), "w:" + t) for t in toks]
+        out += [(bigram_col(a, b, n_features), f"w:{a} {b}") for a, b in zip(toks, toks[1:])]
+        base = n_features
+    if char:
+        for w in text.split(" "):
+            if w:
+                out += [(base + col, "c:" + g) for col, g in char_grams(w, n_features)]
+    return out

@@ -1,0 +1,229 @@
+"""Features and model: hashed word and character n-grams, TF-IDF, one logistic regression per topic.
+
+`TopicModel` has estimator manners: settings in `__init__`, `fit` returns `self`,
+learned state ends in `_`. A saved model is a directory holding `meta.json` and
+`weights.npz` (plain arrays, loaded with `allow_pickle=False`), so loading a model
+from elsewhere can never run code. Thresholds are per topic and applied here;
+nothing relies on scikit-learn's default 0.5 cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import BadModel, ModelNotFound, NotFitted
+from .features import Counts, hashed_counts
+from .normalize import normalize
+
+FORMAT = "tagger-model"
+FORMAT_VERSION = 2
+WEIGHTS = "weights.npz"
+META = "meta.json"
+FEATURE_SETS = ("word", "char", "word+char")
+
+
+def width(features: str, n_features: int) -> int:
+    """Number of columns: one hash space per analyzer."""
+    return n_features * (("word" in features.split("+")) + ("char" in features.split("+")))
+
+
+class TopicModel:
+    """Multi-label topic classifier.
+
+    features: "word" (1-2-grams), "char" (2-5-grams inside words) or "word+char"; C: inverse
+    regularisation of each logistic regression; n_features: hash space per analyzer.
+    Prediction needs only numpy; scikit-learn and SciPy are imported to train.
+    """
+
+    def __init__(self, topics: Sequence[str] = (), features: str = "word+char", C: float = 10.0,
+                 n_features: int = 2**18, seed: int = 0) -> None:
+        if features not in FEATURE_SETS:
+            raise ValueError(f"features must be one of {FEATURE_SETS}, not {features!r}")
+        self.topics = list(topics)
+        self.features = features
+        self.C = C
+        self.n_features = n_features
+        self.seed = seed
+
+    # -- features -----------------------------------------------------------------------------
+    def raw_counts(self, texts: Sequence[str]) -> Counts:
+        """Hashed n-gram counts of `texts` (normalised first). Rows add up: the counts of a
+        document are the sum of its paragraphs' counts."""
+        parts = self.features.split("+")
+        return hashed_counts([normalize(t) for t in texts], self.n_features, "word" in parts, "char" in parts)
+
+    @staticmethod
+    def sublinear(raw: Counts) -> Counts:
+        """1 + log(count) weighting, as log1p(count)."""
+        return Counts(raw.indptr, raw.indices, np.log1p(raw.data), raw.n_cols)
+
+    def counts(self, texts: Sequence[str]):
+        """Sublinear counts of `texts` as a SciPy CSR matrix, for training and cross-validation."""
+        return self.sublinear(self.raw_counts(texts)).to_scipy()
+
+    # -- fit / predict ---------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], y: np.ndarray) -> "TopicModel":
+        """Learn IDF weights and one logistic regression per topic; `y` is (n_texts, n_topics) of 0/1."""
+        return self.fit_counts(self.counts(texts), y)
+
+    def fit_counts(self, counts, y: np.ndarray) -> "TopicModel":
+        """`fit` on a CSR matrix from `counts()`, so cross-validation featurises each text once."""
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+
+        y = np.asarray(y)
+        if y.ndim != 2 or y.shape != (counts.shape[0], len(self.topics)):
+            raise ValueError(f"y must have shape ({counts.shape[0]}, {len(self.topics)}), got {y.shape}")
+        counts = counts.tocsr()
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        n = counts.shape[0]
+        self.idf_ = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+        x = counts @ sparse.diags(self.idf_, format="csr")
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        x = (sparse.diags((1.0 / norms).astype(np.float32)) @ x).tocsr()
+        coef = np.zeros((len(self.topics), x.shape[1]), dtype=np.float32)
+        intercept = np.zeros(len(self.topics), dtype=np.float32)
+        for k in range(len(self.topics)):
+            yk = y[:, k]
+            if yk.min() == yk.max():  # no positive (or no negative) example: constant score
+                intercept[k] = 10.0 if yk.max() else -10.0
+                continue
+            clf = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear",
+                                     random_state=self.seed, max_iter=1000)
+            clf.fit(x, yk)
+            coef[k] = clf.coef_[0]
+            intercept[k] = clf.intercept_[0]
+        self.coef_, self.intercept_ = coef, intercept
+        if not hasattr(self, "thresholds_"):
+            self.thresholds_ = np.full(len(self.topics), 0.5, dtype=np.float32)
+        return self
+
+    def tfidf(self, counts: Counts) -> tuple[np.ndarray, np.ndarray, Counts]:
+        """(row of each value, L2-normalised TF-IDF values, counts) of sublinear counts."""
+        self._check_fitted()
+        rows = counts.rows()
+        vals = counts.data * self.idf_[counts.indices]
+        norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=counts.n_rows))
+        norms[norms == 0] = 1.0
+        return rows, vals / norms[rows], counts
+
+    def decision_counts(self, counts) -> np.ndarray:
+        """Logits of sublinear counts (a `Counts` or a SciPy CSR matrix)."""
+        self._check_fitted()
+        c = counts if isinstance(counts, Counts) else Counts.from_scipy(counts)
+        rows, vals, _ = self.tfidf(c)
+        out = np.empty((c.n_rows, len(self.topics)), dtype=np.float64)
+        for k in range(len(self.topics)):
+            out[:, k] = np.bincount(rows, weights=vals * self.coef_[k, c.indices], minlength=c.n_rows)
+        return out + self.intercept_
+
+    def proba_counts(self, counts) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.decision_counts(counts)))
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        return self.decision_counts(self.sublinear(self.raw_counts(texts)))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n_texts, n_topics) probabilities, one independent sigmoid per topic."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.topics)), dtype=np.float32)
+        return self.proba_counts(self.sublinear(self.raw_counts(texts)))
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """(n_texts, n_topics) booleans: probability at or above each topic's threshold."""
+        return self.predict_proba(texts) >= self.thresholds_
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idf_"):
+            raise NotFitted("this TopicModel is not trained yet: call fit() or load a model (tagger train)")
+
+    # -- persistence ------------------------------------------------------------------------------
+    def save(self, directory: str | Path, meta: dict | None = None) -> Path:
+        """Write the model to `directory` atomically (a temporary sibling renamed into place)."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        try:
+            np.savez_compressed(tmp / WEIGHTS, idf=self.idf_, coef=self.coef_, intercept=self.intercept_)
+            digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
+            full = {"format": FORMAT, "format_version": FORMAT_VERSION, "topics": self.topics,
+                    "thresholds": {t: round(float(v), 6) for t, v in zip(self.topics, self.thresholds_)},
+                    "params": {"features": self.features, "C": self.C, "n_features": self.n_features,
+                               "seed": self.seed},
+                    "weights_sha256": digest, **(meta or {})}
+            (tmp / META).write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            old = None
+            if directory.exists():
+                old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+                directory.rename(old)
+            tmp.rename(directory)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "TopicModel":
+        """Load a model saved by `save`; raise `ModelNotFound`/`BadModel` with what to do next."""
+        directory = Path(directory)
+        meta = read_meta(directory)
+        weights = directory / WEIGHTS
+        try:
+            data = weights.read_bytes()
+        except OSError:
+            raise BadModel(f"{directory}: {WEIGHTS} is missing; retrain with `tagger train`") from None
+        if hashlib.sha256(data).hexdigest() != meta.get("weights_sha256"):
+            raise BadModel(f"{directory}: {WEIGHTS} does not match meta.json (truncated or replaced); "
+                           "retrain with `tagger train`")
+        try:
+            p = meta["params"]
+            model = cls(meta["topics"], features=p["features"], C=p["C"], n_features=p["n_features"],
+                        seed=p.get("seed", 0))
+            with np.load(weights, allow_pickle=False) as npz:
+                model.idf_ = npz["idf"].astype(np.float32)
+                model.coef_ = npz["coef"].astype(np.float32)
+                model.intercept_ = npz["intercept"].astype(np.float32)
+            model.thresholds_ = np.array([meta["thresholds"][t] for t in model.topics], dtype=np.float32)
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            raise BadModel(f"{directory}: not a usable tagger model ({e}); retrain with `tagger train`") from None
+        cols = width(model.features, model.n_features)
+        if model.idf_.shape != (cols,) or model.coef_.shape != (len(model.topics), cols) \
+                or model.intercept_.shape != (len(model.topics),):
+            raise BadModel(f"{directory}: weight shapes do not match meta.json; retrain with `tagger train`")
+        model.meta_ = meta
+        model.path_ = directory
+        return model
+
+
+def read_meta(directory: Path) -> dict:
+    """Read and check a model's `meta.json`."""
+    if not directory.is_dir():
+        raise ModelNotFound(f"no model at {directory}; train one with `tagger train` or pass --model DIR")
+    try:
+        meta = json.loads((directory / META).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadModel(f"{directory}: no {META}, so this is not a tagger model; "
+                       "retrain with `tagger train` or pass --model DIR") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadModel(f"{directory}: {META} is unreadable ({e}); retrain with `tagger train`") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise BadModel(f"{directory}: {META} is not a tagger model's; pass the directory `tagger train` wrote")
+    if not isinstance(meta.get("format_version"), int) or meta["format_version"] > FORMAT_VERSION:
+        raise BadModel(f"{directory}: model format {meta.get('format_version')} is newer than this tagger "
+                       f"reads ({FORMAT_VERSION}); upgrade tagger (pip install -U) or retrain with `tagger train`")
+    if meta["format_version"] < FORMAT_VERSION:
+        raise BadModel(f"{directory}: model format {meta['format_version']} was written by an older tagger whose "
+                       f"features differ; retrain it with `tagger train`")
+    return meta

@@ -1,0 +1,43 @@
+"""The topic taxonomy is data (`labels/taxonomy.json`), never code: add a topic there and retrain."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BadLabels
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: a stable id used in output, its Arabic name and what it covers."""
+
+    id: str
+    name: str
+    description: str
+
+
+def load_taxonomy(path: str | Path) -> list[Topic]:
+    """Read a taxonomy file: a JSON list of {"id", "name", "description"}."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadLabels(f"{path}: no taxonomy file; create it (see labels/taxonomy.json)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadLabels(f"{path}: cannot read the taxonomy ({e})") from None
+    if not isinstance(raw, list) or not raw:
+        raise BadLabels(f"{path}: the taxonomy must be a non-empty JSON list of topics")
+    topics, seen = [], set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not _ID.match(item["id"]):
+            raise BadLabels(f"{path}: topic {i} needs an \"id\" of lower-case letters, digits and _")
+        if item["id"] in seen:
+            raise BadLabels(f"{path}: topic id {item['id']!r} appears twice")
+        seen.add(item["id"])
+        topics.append(Topic(item["id"], str(item.get("name", "")), str(item.get("description", ""))))
+    return topics

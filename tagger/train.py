@@ -1,0 +1,238 @@
+"""Training: labels → a `TopicModel` with per-topic thresholds and honest cross-validated metrics.
+
+Cross-validation is grouped by article (no article's paragraphs on both sides of a
+split). The feature set (word, char or both) and C are chosen on out-of-fold
+macro-F1. Each topic's threshold is the F1-best cut on the out-of-fold scores;
+the reported precision/recall/F1 apply to each fold a threshold tuned on the
+*other* folds only, so they do not reward a threshold tuned on the answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.model_selection import StratifiedGroupKFold
+
+from . import __version__
+from .errors import BadLabels
+from .labelstore import LabelRecord, latest, read_labels
+from .model import TopicModel
+from .taxonomy import Topic, load_taxonomy
+
+GRID = [("word", 30.0), ("char", 30.0), ("word+char", 10.0), ("word+char", 30.0), ("word+char", 100.0)]
+THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
+SEED = 0
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """The labeled paragraphs (latest decision each), their 0/1 label matrix and the topics."""
+
+    records: list[LabelRecord]
+    y: np.ndarray
+    topics: list[Topic]
+    label_hash: str
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return [r.text for r in self.records]
+
+    @cached_property
+    def groups(self) -> list[str]:
+        """The article each paragraph comes from."""
+        return [r.group for r in self.records]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: TopicModel
+    meta: dict
+
+
+def load_training_set(labels: Sequence[str | Path], taxonomy: str | Path,
+                      warn: Callable[[str], None] = lambda m: None) -> TrainingSet:
+    """Read label files, keep the latest decision per paragraph, check every label is a known topic."""
+    topics = load_taxonomy(taxonomy)
+    ids = [t.id for t in topics]
+    records, warnings = read_labels(labels)
+    for w in warnings:
+        warn(w)
+    recs: list[LabelRecord] = list(latest(records).values())
+    if not recs:
+        raise BadLabels(f"no labeled paragraphs in {', '.join(map(str, labels))}; label some with `tagger label`")
+    unknown = sorted({lab for r in recs for lab in r.labels} - set(ids))
+    if unknown:
+        raise BadLabels(f"labels {unknown} are not in the taxonomy {taxonomy}; add them there or fix the labels")
+    y = np.array([[t in r.labels for t in ids] for r in recs], dtype=np.int8)
+    digest = hashlib.sha256(json.dumps(sorted((r.hash, r.labels) for r in recs)).encode()).hexdigest()
+    return TrainingSet(recs, y, topics, digest)
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The cut in `THRESHOLDS` with the highest F1 (the middle one of ties)."""
+    pos = y.astype(bool)
+    f1s = []
+    for t in THRESHOLDS:
+        pred = p >= t
+        tp = np.sum(pred & pos)
+        f1s.append(2 * tp / max(pred.sum() + pos.sum(), 1))
+    f1s = np.array(f1s)
+    best = np.flatnonzero(f1s == f1s.max())
+    return float(THRESHOLDS[best[len(best) // 2]])
+
+
+def prf(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Precision, recall, F1 and support of one topic."""
+    pos, pred = y.astype(bool), pred.astype(bool)
+    tp = int(np.sum(pos & pred))
+    p = tp / pred.sum() if pred.sum() else 0.0
+    r = tp / pos.sum() if pos.sum() else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
+            "support": int(pos.sum())}
+
+
+def folds(ts: TrainingSet, n_splits: int = 5, seed: int = SEED) -> list[np.ndarray]:
+    """Fold index of every text, grouped by article and stratified on its rarest topic."""
+    n_groups = len(set(ts.groups))
+    k = max(2, min(n_splits, n_groups))
+    freq = ts.y.sum(axis=0)
+    strata = np.array([min((j for j in range(ts.y.shape[1]) if row[j]), key=lambda j: freq[j], default=-1)
+                       for row in ts.y])
+    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [test for _, test in cv.split(np.zeros(len(strata)), strata, ts.groups)]
+
+
+def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndarray], counts=None) -> np.ndarray:
+    """Out-of-fold probabilities for one configuration."""
+    ids = [t.id for t in ts.topics]
+    proto = TopicModel(ids, features=features, C=C, seed=SEED)
+    x = proto.counts(ts.texts) if counts is None else counts
+    out = np.zeros(ts.y.shape, dtype=np.float64)
+    for test in test_folds:
+        train = np.setdiff1d(np.arange(len(ts.texts)), test)
+        m = TopicModel(ids, features=features, C=C, seed=SEED).fit_counts(x[train], ts.y[train])
+        out[test] = m.proba_counts(x[test])
+    return out
+
+
+def cv_metrics(ts: TrainingSet, p: np.ndarray, test_folds: list[np.ndarray]) -> dict:
+    """Per-topic metrics where each fold is cut at a threshold tuned on the other folds."""
+    pred = np.zeros_like(ts.y, dtype=bool)
+    for test in test_folds:
+        rest = np.setdiff1d(np.arange(len(ts.texts)), test)
+        for j in range(ts.y.shape[1]):
+            pred[test, j] = p[test, j] >= best_threshold(ts.y[rest, j], p[rest, j])
+    per = {t.id: prf(ts.y[:, j], pred[:, j]) for j, t in enumerate(ts.topics)}
+    return {"per_topic": per, "macro_f1": round(float(np.mean([m["f1"] for m in per.values()])), 4)}
+
+
+def versions() -> dict:
+    import pyarabic
+    import scipy
+    import sklearn
+    return {"tagger": __version__, "python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__,
+            "pyarabic": getattr(pyarabic, "__version__", "unknown")}
+
+
+def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tuple[str, float]] = GRID,
+          n_splits: int = 5, warn: Callable[[str], None] = lambda m: None,
+          progress: Callable[[str], None] = lambda m: None) -> TrainResult:
+    """Choose features by grouped CV, tune thresholds, report CV metrics, fit on all labels."""
+    ts = load_training_set(labels, taxonomy, warn)
+    if len(set(ts.groups)) < 2:
+        raise BadLabels("training needs paragraphs from at least two articles")
+    test_folds = folds(ts, n_splits)
+    cache: dict[str, object] = {}
+    search = []
+    best = None
+    for features, C in grid:
+        progress(f"cross-validating {features} n-grams, C={C:g}")
+        if features not in cache:
+            parts = features.split("+")
+            for part in parts:  # each analyzer runs once; "word+char" is the two side by side
+                if part not in cache:
+                    cache[part] = TopicModel(features=part).counts(ts.texts)
+            if len(parts) > 1:
+                cache[features] = sparse.hstack([cache[q] for q in parts], format="csr")
+        p = oof_proba(ts, features, C, test_folds, counts=cache[features])
+        m = cv_metrics(ts, p, test_folds)
+        search.append({"features": features, "C": C, "macro_f1": m["macro_f1"]})
+        if best is None or m["macro_f1"] > best[2]["macro_f1"]:
+            best = (features, C, m, p)
+    features, C, metrics, p = best
+    progress(f"fitting {features} n-grams, C={C:g} on {len(ts.texts)} paragraphs")
+    model = TopicModel([t.id for t in ts.topics], features=features, C=C, seed=SEED)
+    model.fit_counts(cache[features], ts.y)
+    model.thresholds_ = np.array([best_threshold(ts.y[:, j], p[:, j]) for j in range(len(ts.topics))],
+                                 dtype=np.float32)
+    meta = {
+        "thresholds": {t.id: float(v) for t, v in zip(ts.topics, model.thresholds_)},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "taxonomy": [t.__dict__ for t in ts.topics],
+        "training": {"paragraphs": len(ts.texts), "articles": len(set(ts.groups)),
+                     "positives": {t.id: int(ts.y[:, j].sum()) for j, t in enumerate(ts.topics)},
+                     "labels_sha256": ts.label_hash},
+        "cv": {"folds": len(test_folds), "grouped_by": "article", "seed": SEED, **metrics, "search": search},
+        "versions": versions(),
+    }
+    return TrainResult(model, meta)
+
+
+def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: float) -> TopicModel:
+    """A quick retrain for a labeling session: one configuration, 3-fold thresholds, no search."""
+    return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
+
+
+def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None) -> dict:
+    """Per-topic precision/recall/F1 and macro-F1 of `model` (with its thresholds) on labeled paragraphs."""
+    records, warnings = read_labels(labels)
+    for w in warnings:
+        warn(w)
+    recs = list(latest(records).values())
+    if not recs:
+        raise BadLabels(f"no labeled paragraphs in {', '.join(map(str, labels))}")
+    unknown = sorted({lab for r in recs for lab in r.labels} - set(model.topics))
+    if unknown:
+        warn(f"labels {unknown} are not topics of this model and are ignored")
+    y = np.array([[t in r.labels for t in model.topics] for r in recs], dtype=np.int8)
+    pred = model.predict([r.text for r in recs])
+    per = {t: prf(y[:, j], pred[:, j]) for j, t in enumerate(model.topics)}
+    return {"paragraphs": len(recs), "per_topic": per,
+            "macro_f1": round(float(np.mean([m["f1"] for m in per.values()])), 4)}
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    record: LabelRecord
+    proba: np.ndarray
+    strength: float
+
+
+def disagreements(labels: Sequence[str | Path], taxonomy: str | Path, features: str = "word+char", C: float = 10.0,
+                  min_strength: float = 0.5, n_splits: int = 5) -> tuple[list[str], np.ndarray, list[Disagreement]]:
+    """Labeled paragraphs whose cross-validated score strongly contradicts their label, strongest first.
+
+    Strength per topic: how far past the threshold the score lies on the wrong side, as a fraction of the
+    room on that side (1.0 = the model is certain of the opposite). Returns topics, thresholds, items."""
+    ts = load_training_set(labels, taxonomy)
+    recs = ts.records
+    test_folds = folds(ts, n_splits)
+    p = oof_proba(ts, features, C, test_folds)
+    th = np.array([best_threshold(ts.y[:, j], p[:, j]) for j in range(ts.y.shape[1])])
+    miss_pos = np.where(ts.y == 1, np.clip((th - p) / th, 0, 1), 0)
+    miss_neg = np.where(ts.y == 0, np.clip((p - th) / (1 - th), 0, 1), 0)
+    strength = np.maximum(miss_pos, miss_neg).max(axis=1)
+    order = np.argsort(-strength, kind="stable")
+    items = [Disagreement(recs[i], p[i], float(strength[i])) for i in order if strength[i] >= min_strength]
+    return [t.id for t in ts.topics], th, items
