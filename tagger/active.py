@@ -1,0 +1,198 @@
+"""Active learning: which paragraph is most worth labeling next.
+
+A stream of transforms, as in a labeling recipe: candidates → drop what is
+already labeled or already queued (by text hash) → score with the model in
+batches → keep the best by a strategy's priority. Scoring runs in a background
+thread, so the first items can be shown after one batch while the rest of a large
+pool is still being scored.
+
+Strategies:
+- `uncertain` (default): the paragraph whose score sits nearest a topic's
+  threshold, weighted up for topics with few positive labels;
+- `rare`: the paragraph most likely to be a positive of a rare topic;
+- `random`: a uniformly random order (a baseline).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .pool import Candidate
+
+STRATEGIES = ("uncertain", "rare", "random")
+BATCH = 500
+KEEP = 5000  # best items kept in memory
+
+
+def topic_weights(positives: Sequence[int]) -> np.ndarray:
+    """Boost for topics with few positive labels: sqrt(most / this), so the rarest weighs most."""
+    pos = np.asarray(positives, dtype=float) + 1.0
+    return np.sqrt(pos.max() / pos) if len(pos) else pos
+
+
+def priorities(proba: np.ndarray, thresholds: np.ndarray, weights: np.ndarray, strategy: str,
+               rng: random.Random | None = None) -> np.ndarray:
+    """Priority of each row of `proba` (higher is asked first)."""
+    if strategy == "uncertain":
+        span = np.maximum(thresholds, 1.0 - thresholds)
+        closeness = 1.0 - np.abs(proba - thresholds) / span
+        return (closeness * weights).max(axis=1)
+    if strategy == "rare":
+        return (np.minimum(proba / np.maximum(thresholds, 1e-6), 1.5) * weights).max(axis=1)
+    if strategy == "random":
+        rng = rng or random.Random(0)
+        return np.array([rng.random() for _ in range(len(proba))])
+    raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+
+
+def unseen(candidates: Iterable[Candidate], seen: set[str]) -> Iterator[Candidate]:
+    """Drop candidates whose text hash is in `seen` (labeled already), and repeats within the stream."""
+    for c in candidates:
+        if c.hash not in seen:
+            seen.add(c.hash)
+            yield c
+
+
+def batched(items: Iterable, n: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, n)):
+        yield batch
+
+
+@dataclass
+class Item:
+    """A candidate with the model's scores, as offered to the annotator."""
+
+    candidate: Candidate
+    proba: np.ndarray
+    priority: float
+
+
+class Queue:
+    """Best-first queue over a stream of candidates, filled by a background scoring thread.
+
+    `model` needs `predict_proba(texts)`, `thresholds_` and `topics`; it may be None (no
+    suggestions, random order) and may be swapped with `set_model` while running."""
+
+    def __init__(self, candidates: Iterable[Candidate], model, strategy: str = "uncertain",
+                 positives: Sequence[int] | None = None, seen: set[str] | None = None, seed: int = 0,
+                 batch: int = BATCH, on_error: Callable[[BaseException], None] = lambda e: None) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+        self.strategy = strategy if model is not None else "random"
+        self.model = model
+        self.n_topics = len(model.topics) if model is not None else 0
+        self.weights = topic_weights(positives if positives is not None else [0] * self.n_topics)
+        self.rng = random.Random(seed)
+        self.stream = batched(unseen(candidates, seen if seen is not None else set()), batch)
+        self.heap: list[tuple[float, int, Item]] = []
+        self.counter = itertools.count()
+        self.scored = 0
+        self.done = False
+        self.error: BaseException | None = None
+        self.on_error = on_error
+        self.cond = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.fixed_thresholds: np.ndarray | None = None
+
+    @classmethod
+    def of_items(cls, items: Sequence[Item], thresholds: Sequence[float]) -> "Queue":
+        """A finished queue of items scored elsewhere (as `tagger review` does), best first."""
+        q = cls([], None)
+        q.fixed_thresholds = np.asarray(thresholds)
+        q._push(list(items))
+        q.done = True
+        return q
+
+    def thresholds(self) -> list[float] | None:
+        """The thresholds the scores on screen are judged against, if any."""
+        if self.model is not None:
+            return list(self.model.thresholds_)
+        return list(self.fixed_thresholds) if self.fixed_thresholds is not None else None
+
+    # scoring -------------------------------------------------------------------------------
+    def _score(self, batch: list[Candidate]) -> list[Item]:
+        model = self.model
+        if model is None:
+            proba = np.zeros((len(batch), 0))
+            prio = np.array([self.rng.random() for _ in batch])
+        else:
+            proba = model.predict_proba([c.text for c in batch])
+            prio = priorities(proba, model.thresholds_, self.weights, self.strategy, self.rng)
+        return [Item(c, p, float(s)) for c, p, s in zip(batch, proba, prio)]
+
+    def _push(self, items: list[Item]) -> None:
+        with self.cond:
+            for it in items:
+                heapq.heappush(self.heap, (-it.priority, next(self.counter), it))
+            if len(self.heap) > 2 * KEEP:
+                self.heap = heapq.nsmallest(KEEP, self.heap)
+                heapq.heapify(self.heap)
+            self.cond.notify_all()
+
+    def fill(self, batches: int | None = None) -> None:
+        """Score `batches` more batches (all, if None) in the calling thread."""
+        for _ in range(batches) if batches is not None else itertools.count():
+            batch = next(self.stream, None)
+            if batch is None:
+                with self.cond:
+                    self.done = True
+                    self.cond.notify_all()
+                return
+            items = self._score(batch)
+            self.scored += len(batch)
+            self._push(items)
+
+    def start(self) -> "Queue":
+        """Score the rest of the pool in a background thread."""
+        def run() -> None:
+            try:
+                self.fill()
+            except BaseException as e:  # reported to the session, which decides what to do
+                with self.cond:
+                    self.error, self.done = e, True
+                    self.cond.notify_all()
+                self.on_error(e)
+
+        self.thread = threading.Thread(target=run, name="tagger-scoring", daemon=True)
+        self.thread.start()
+        return self
+
+    def set_model(self, model, positives: Sequence[int] | None = None) -> None:
+        """Use a retrained model from now on; queued items are re-scored."""
+        with self.cond:
+            self.model = model
+            if positives is not None:
+                self.weights = topic_weights(positives)
+            items = [it for _, _, it in self.heap]
+            self.heap = []
+        if items:
+            self._push(self._score([it.candidate for it in items]))
+
+    # taking ----------------------------------------------------------------------------------
+    def pop(self, timeout: float | None = None) -> Item | None:
+        """The best item scored so far; waits while the pool is still being scored. None at the end."""
+        with self.cond:
+            while not self.heap and not self.done:
+                if not self.cond.wait(timeout):
+                    return None
+            if not self.heap:
+                return None
+            return heapq.heappop(self.heap)[2]
+
+    def push_front(self, item: Item) -> None:
+        """Offer `item` again next (after an undo)."""
+        with self.cond:
+            heapq.heappush(self.heap, (-float("inf"), next(self.counter), item))
+            self.cond.notify_all()
+
+    def __iter__(self) -> Iterator[Item]:
+        while (item := self.pop()) is not None:
+            yield item

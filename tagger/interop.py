@@ -1,0 +1,167 @@
+"""Labels in and out of other tools: Prodigy, doccano and CSV, without losing anything.
+
+- Prodigy (textcat with options, multi-label): one task per line with `text`,
+  `options` (one per topic), `accept` (the chosen topic ids), `answer: "accept"`,
+  `_input_hash`/`_task_hash`, `_annotator_id`, `_timestamp`, and our provenance in `meta`.
+- doccano (text classification JSONL): `text`, `label` (a list of names), and every
+  other field kept as metadata, which doccano preserves on export.
+- CSV: one row per label with `text`, `labels` (";"-separated), `annotator`, `time`,
+  `hash`, `group`, `title`, `source` (JSON).
+
+Importing never duplicates a text hash already in the store, and a paragraph that
+the store labels differently is reported, not overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import BadLabels
+from .labelstore import LabelRecord, append, latest, read_labels, text_hash
+
+FORMATS = ("prodigy", "doccano", "csv")
+CSV_FIELDS = ["text", "labels", "annotator", "time", "hash", "group", "title", "source"]
+
+
+def _prodigy_hash(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8")) & 0x7FFFFFFF
+
+
+def _epoch(iso: str) -> int:
+    try:
+        return int(datetime.fromisoformat(iso).timestamp())
+    except ValueError:
+        return 0
+
+
+def _iso(epoch) -> str:
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat(timespec="seconds")
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def to_prodigy(r: LabelRecord, topics: list[str]) -> dict:
+    return {"text": r.text, "options": [{"id": t, "text": t} for t in topics], "accept": list(r.labels),
+            "answer": "accept", "_input_hash": _prodigy_hash(r.text),
+            "_task_hash": _prodigy_hash(r.text + "|" + ",".join(topics)), "_annotator_id": r.annotator,
+            "_timestamp": _epoch(r.time) if r.time else 0, "_view_id": "choice",
+            "meta": {"source": r.source, "group": r.group, "title": r.title, "hash": r.hash, "time": r.time}}
+
+
+def from_prodigy(d: dict) -> LabelRecord | None:
+    if d.get("answer", "accept") != "accept":
+        return None  # rejected or ignored tasks carry no decision
+    meta = d.get("meta") or {}
+    return LabelRecord(text=d["text"], labels=tuple(d.get("accept") or ()), source=meta.get("source") or {},
+                       group=meta.get("group") or "", annotator=str(d.get("_annotator_id") or ""),
+                       time=meta.get("time") or _iso(d.get("_timestamp")), title=meta.get("title") or "")
+
+
+def to_doccano(r: LabelRecord) -> dict:
+    return {"text": r.text, "label": list(r.labels), "annotator": r.annotator, "time": r.time, "hash": r.hash,
+            "group": r.group, "title": r.title, "source": r.source}
+
+
+def from_doccano(d: dict) -> LabelRecord:
+    labels = d.get("label", d.get("labels", []))
+    if isinstance(labels, str):
+        labels = [labels]
+    return LabelRecord(text=d["text"], labels=tuple(labels), source=d.get("source") or {},
+                       group=str(d.get("group") or ""), annotator=str(d.get("annotator") or d.get("user") or ""),
+                       time=str(d.get("time") or ""), title=str(d.get("title") or ""))
+
+
+def to_csv_row(r: LabelRecord) -> dict:
+    return {"text": r.text, "labels": ";".join(r.labels), "annotator": r.annotator, "time": r.time, "hash": r.hash,
+            "group": r.group, "title": r.title, "source": json.dumps(r.source, ensure_ascii=False)}
+
+
+def from_csv_row(d: dict) -> LabelRecord:
+    return LabelRecord(text=d["text"], labels=tuple(x for x in (d.get("labels") or "").split(";") if x),
+                       source=json.loads(d.get("source") or "{}"), group=d.get("group") or "",
+                       annotator=d.get("annotator") or "", time=d.get("time") or "", title=d.get("title") or "")
+
+
+def export(records: Iterable[LabelRecord], fmt: str, topics: list[str]) -> str:
+    """All records as text in `fmt`."""
+    if fmt == "prodigy":
+        return "".join(json.dumps(to_prodigy(r, topics), ensure_ascii=False) + "\n" for r in records)
+    if fmt == "doccano":
+        return "".join(json.dumps(to_doccano(r), ensure_ascii=False) + "\n" for r in records)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for r in records:
+            w.writerow(to_csv_row(r))
+        return buf.getvalue()
+    raise ValueError(f"format must be one of {FORMATS}")
+
+
+def parse(path: Path, fmt: str) -> Iterator[LabelRecord]:
+    """Records from a file exported by another tool."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadLabels(f"{path}: cannot read ({e})") from None
+    if fmt == "csv":
+        for n, row in enumerate(csv.DictReader(io.StringIO(text)), 2):
+            if "text" not in row:
+                raise BadLabels(f"{path}: no \"text\" column")
+            yield from_csv_row(row)
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            if not isinstance(d, dict) or not isinstance(d.get("text"), str):
+                raise ValueError("no \"text\"")
+        except ValueError as e:
+            raise BadLabels(f"{path}:{n}: not a {fmt} record ({e})") from None
+        rec = from_prodigy(d) if fmt == "prodigy" else from_doccano(d)
+        if rec is not None:
+            yield rec
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    duplicates: int = 0
+    conflicts: list[tuple[LabelRecord, LabelRecord]] = field(default_factory=list)
+    unknown: list[LabelRecord] = field(default_factory=list)
+
+
+def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterable[str | Path],
+                  topics: list[str]) -> ImportReport:
+    """Append new labels to `store`: skip text hashes already labeled the same way, report conflicts."""
+    have = latest(read_labels([*existing, store])[0])
+    report = ImportReport()
+    new: list[LabelRecord] = []
+    for r in incoming:
+        r = LabelRecord(text=r.text, labels=r.labels, source=r.source, group=r.group, annotator=r.annotator,
+                        time=r.time, hash=text_hash(r.text), title=r.title)
+        if set(r.labels) - set(topics):
+            report.unknown.append(r)
+            continue
+        old = have.get(r.hash)
+        if old is not None:
+            if set(old.labels) == set(r.labels):
+                report.duplicates += 1
+            else:
+                report.conflicts.append((old, r))
+            continue
+        have[r.hash] = r
+        new.append(r)
+    if new:
+        append(store, new)
+    report.added = len(new)
+    return report

@@ -1,0 +1,129 @@
+"""The label store: append-only JSONL files of labeled paragraphs under `labels/`.
+
+Every line is one decision: the paragraph text, its labels (an empty list is an
+answer), its provenance, a text hash, the annotator and the time. Appends take an
+exclusive lock and are flushed and fsynced before returning, so a crash loses at
+most the decision being written, and two sessions never interleave lines.
+Reading is tolerant: a truncated or non-JSON line is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from .normalize import normalize
+
+
+def text_hash(text: str) -> str:
+    """Stable id of a paragraph's content: SHA-256 of its normalised text, 16 hex digits."""
+    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One labeling decision."""
+
+    text: str
+    labels: tuple[str, ...]
+    source: dict = field(default_factory=dict)
+    group: str = ""
+    annotator: str = ""
+    time: str = ""
+    hash: str = ""
+    title: str = ""
+    action: str = "label"  # "undo" retracts this annotator's previous decision on the same text
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(sorted(set(self.labels))))
+        if not self.hash:
+            object.__setattr__(self, "hash", text_hash(self.text))
+        if not self.time:
+            object.__setattr__(self, "time", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        if not self.group:
+            object.__setattr__(self, "group", self.hash)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LabelRecord":
+        if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not isinstance(d.get("labels"), list):
+            raise ValueError("a label line needs \"text\" (string) and \"labels\" (list)")
+        return cls(text=d["text"], labels=tuple(d["labels"]), source=d.get("source") or {},
+                   group=str(d.get("group") or ""), annotator=str(d.get("annotator") or ""),
+                   time=str(d.get("time") or ""), hash=str(d.get("hash") or ""), title=str(d.get("title") or ""),
+                   action=str(d.get("action") or "label"))
+
+
+def label_files(path: str | Path) -> list[Path]:
+    """The label files at `path`: the file itself, or every `*.jsonl` directly in a directory, sorted
+    (sub-folders, such as an agreement study, are not read)."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.glob("*.jsonl") if p.is_file())
+    return [path] if path.exists() else []
+
+
+def read_labels(paths: Iterable[str | Path]) -> tuple[list[LabelRecord], list[str]]:
+    """All decisions in the given files or directories, in order, and warnings for lines skipped."""
+    records, warnings = [], []
+    for p in paths:
+        for f in label_files(p):
+            with open(f, "rb") as fh:
+                for n, raw in enumerate(fh, 1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        records.append(LabelRecord.from_dict(json.loads(raw.decode("utf-8"))))
+                    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
+                        last = not raw.endswith(b"\n")
+                        why = "truncated last line (interrupted write?)" if last else str(e)
+                        warnings.append(f"{f}:{n}: skipped: {why}")
+    return records, warnings
+
+
+def latest(records: Iterable[LabelRecord]) -> dict[str, LabelRecord]:
+    """One decision per text hash: the last one made wins (later files and lines override earlier);
+    an "undo" takes back the decision before it, restoring any earlier one."""
+    history: dict[str, list[LabelRecord]] = {}
+    for r in records:
+        h = history.setdefault(r.hash, [])
+        if r.action == "undo":
+            for k in range(len(h) - 1, -1, -1):
+                if h[k].annotator == r.annotator:
+                    del h[k]
+                    break
+        else:
+            h.append(r)
+    return {k: h[-1] for k, h in history.items() if h}
+
+
+def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
+    """Append records to a JSONL file under an exclusive lock, then flush and fsync."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        # a previous writer killed mid-line leaves no newline: start ours on a fresh line
+        size = os.fstat(fd).st_size
+        if size:
+            with open(path, "rb") as fh:
+                fh.seek(size - 1)
+                if fh.read(1) != b"\n":
+                    data = b"\n" + data
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

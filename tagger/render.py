@@ -1,0 +1,131 @@
+"""Rich renderings for people at a terminal. Only the CLI imports this module."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from .records import TaggedArticle
+
+
+def _tags(labels, scores, sep: str = "\n") -> Text:
+    if not labels:
+        return Text("—", style="dim")
+    return Text(sep.join(f"{t} {scores[t]:.2f}" for t in labels), style="bold green")
+
+
+def article_table(a: TaggedArticle, topics: list[str], paragraphs: bool = True) -> Table:
+    """One table per article: title and article tags in the header, then each paragraph's tags."""
+    title = Text(a.title or "(untitled)", style="bold")
+    title.append(f"\n{a.source} · article {a.article} · chars {a.start}-{a.end}  ", style="dim")
+    title.append_text(_tags(a.labels, a.scores, sep=", "))
+    table = Table(title=title, title_justify="left", show_lines=False, expand=True)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("paragraph", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("tags (score)", width=22, no_wrap=True)
+    if paragraphs:
+        for p in a.paragraphs:
+            table.add_row(str(p.index), p.text, _tags(p.labels, p.scores))
+    if not a.paragraphs:
+        table.add_row("", Text("no paragraphs", style="dim"), "")
+    return table
+
+
+def metrics_table(meta: dict, previous: dict | None = None) -> Table:
+    """Cross-validated per-topic precision/recall/F1 of a model (and of a previous one, if given)."""
+    cv = meta["cv"]
+    t = Table(title=f"Cross-validated by article ({cv['folds']} folds), "
+                    f"{meta['training']['paragraphs']} paragraphs, {meta['training']['articles']} articles",
+              title_justify="left")
+    for col in ("topic", "support", "threshold", "precision", "recall", "F1"):
+        t.add_column(col, justify="left" if col == "topic" else "right")
+    if previous:
+        t.add_column("previous F1", justify="right")
+    for topic, m in cv["per_topic"].items():
+        row = [topic, str(m["support"]), f"{meta['thresholds'].get(topic, 0):.3f}" if "thresholds" in meta else "",
+               f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}"]
+        if previous:
+            pm = previous.get("cv", {}).get("per_topic", {}).get(topic)
+            row.append(f"{pm['f1']:.3f}" if pm else "—")
+        t.add_row(*row)
+    row = ["macro", "", "", "", "", f"{cv['macro_f1']:.3f}"]
+    if previous:
+        row.append(f"{previous.get('cv', {}).get('macro_f1', 0):.3f}")
+    t.add_row(*row, style="bold")
+    return t
+
+
+def rtl_lines(text: str, width: int, rtl: bool) -> list[str]:
+    """Wrap `text` to `width` columns; with `rtl`, shape the Arabic letters and put each line in visual
+    order (for terminals that do not do bidi themselves). Display only: stored text is never changed."""
+    import textwrap
+
+    lines = textwrap.wrap(text, width) or [""]
+    if not rtl:
+        return lines
+    from arabic_reshaper import reshape
+    from bidi import get_display
+
+    return [get_display(reshape(line)) for line in lines]
+
+
+def terminal_does_bidi(env: dict) -> bool:
+    """Best guess whether the terminal reorders right-to-left text itself."""
+    if env.get("TMUX") or env.get("STY"):
+        return False  # tmux and screen pass cells through in logical order
+    vte = env.get("VTE_VERSION", "")
+    if vte.isdigit() and int(vte) >= 5800:  # GNOME Terminal, Tilix… (VTE 0.58+ implements BiDi)
+        return True
+    return bool(env.get("KONSOLE_VERSION") or env.get("MLTERM")
+                or env.get("TERM_PROGRAM") == "Apple_Terminal")
+
+
+def eval_table(report: dict) -> Table:
+    """Per-topic precision/recall/F1 of a model on a labeled file."""
+    t = Table(title=f"Evaluation on {report['paragraphs']} labeled paragraphs", title_justify="left")
+    for col in ("topic", "support", "precision", "recall", "F1"):
+        t.add_column(col, justify="left" if col == "topic" else "right")
+    for topic, m in report["per_topic"].items():
+        t.add_row(topic, str(m["support"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+    t.add_row("macro", "", "", "", f"{report['macro_f1']:.3f}", style="bold")
+    return t
+
+
+def explanation_panel(article: TaggedArticle, paragraph, explanations) -> Table:
+    """A paragraph with each explained topic: its words shaded by contribution, and the top n-grams."""
+    t = Table(title=Text(f"{article.source} · article {article.article} · paragraph {paragraph.index}",
+                         style="dim"), title_justify="left", show_header=False, expand=True)
+    t.add_column("topic", no_wrap=True)
+    t.add_column("why", ratio=1)
+    for e in explanations:
+        text = Text(paragraph.text)
+        scale = max((abs(w) for _, _, w in e.words), default=1.0) or 1.0
+        for s, end, w in e.words:
+            strength = abs(w) / scale
+            if strength < 0.15:
+                continue
+            style = ("bold green" if strength > 0.5 else "green") if w > 0 else ("bold red" if strength > 0.5 else "red")
+            text.stylize(style, s, end)
+        up = ", ".join(f"{c.feature[2:].strip()} +{c.weight:.2f}" for c in e.up)
+        down = ", ".join(f"{c.feature[2:].strip()} {c.weight:.2f}" for c in e.down)
+        why = Text.assemble(text, "\n", ("up: ", "bold green"), up or "—", "\n", ("down: ", "bold red"), down or "—")
+        t.add_row(Text(f"{e.topic}\n{e.score:.2f}", style="bold"), why)
+    return t
+
+
+def stats_tables(st: dict) -> list[Table]:
+    """Label counts per annotator, and kappa per annotator pair and topic."""
+    topics = st["topics"]
+    counts = Table(title="Labels per annotator (latest decision per paragraph)", title_justify="left")
+    for col in ("annotator", "paragraphs", *topics, "none"):
+        counts.add_column(col, justify="left" if col == "annotator" else "right")
+    for a, c in st["annotators"].items():
+        counts.add_row(a, *(str(c[k]) for k in ("paragraphs", *topics, "none")))
+    kappa = Table(title="Cohen's kappa on paragraphs both annotators labeled", title_justify="left")
+    for col in ("annotators", "shared", *topics, "exact"):
+        kappa.add_column(col, justify="left" if col == "annotators" else "right")
+    for p in st["pairs"]:
+        kappa.add_row(" / ".join(p["annotators"]), str(p["shared"]),
+                      *("—" if p["kappa"][t] is None else f"{p['kappa'][t]:.3f}" for t in topics),
+                      f"{p['exact_agreement']:.3f}")
+    return [counts, kappa]

@@ -1,0 +1,192 @@
+"""The interactive labeling session: one paragraph at a time, one key per decision.
+
+The loop takes items from an `active.Queue`, shows each with its context and the
+model's suggestion pre-selected, and appends every decision to the label store
+(flushed and fsynced) before the next item is shown. Keys:
+
+  1-9 toggle a topic · Enter accept · 0 no topic · s skip · u undo · q quit · ? help
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import termios
+import threading
+import tty
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.text import Text
+
+from .active import Item, Queue
+from .labelstore import LabelRecord, append
+from .render import rtl_lines
+
+HELP = ("[bold]1-{n}[/] toggle a topic · [bold]Enter[/] accept · [bold]0[/] no topic · [bold]s[/] skip · "
+        "[bold]u[/] undo · [bold]q[/] quit · [bold]?[/] help")
+LONG_HELP = """Each paragraph is shown with the one before and after it (dimmed) and its article title.
+The model's suggestion is pre-selected: press Enter to accept it, or toggle topics with
+their numbers first. 0 saves "no topic" at once. s skips (asked again next session),
+u takes back your last decision and shows it again, q quits. Every decision is saved
+to the label store before the next paragraph appears, so quitting (or a crash) never
+loses a decision. Judge each paragraph on its own text against TAXONOMY.md."""
+
+
+@dataclass
+class Stats:
+    decided: int = 0
+    skipped: int = 0
+    undone: int = 0
+    retrains: int = 0
+    message: str = ""
+    history: list[tuple[Item, LabelRecord]] = field(default_factory=list)
+
+
+@contextmanager
+def raw_keys(stream=None) -> Iterator[Callable[[], str]]:
+    """Read single key presses from a terminal (cbreak mode), restoring it afterwards."""
+    stream = stream or sys.stdin
+    fd = stream.fileno()
+    old = termios.tcgetattr(fd) if os.isatty(fd) else None
+    try:
+        if old is not None:
+            tty.setcbreak(fd)
+
+        def read() -> str:
+            b = os.read(fd, 4)
+            return b.decode("utf-8", "replace") if b else "\x04"
+
+        yield read
+    finally:
+        if old is not None:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Sequence[float] | None,
+           stats: Stats, rtl: bool, width: int, store: Path) -> Group:
+    """The session screen for one item."""
+    c = item.candidate
+    body_width = max(30, width - 6)
+
+    def para(text: str, style: str) -> Text:
+        return Text("\n".join(rtl_lines(text, body_width, rtl)), style=style, justify="right" if rtl else "left")
+
+    parts = [Text("\n".join(rtl_lines(c.title or "(untitled)", body_width, rtl)), style="bold",
+                  justify="right" if rtl else "left")]
+    if c.before:
+        parts.append(para(c.before, "dim"))
+    parts.append(Panel(para(c.text, "bold white"), border_style="cyan"))
+    if c.after:
+        parts.append(para(c.after, "dim"))
+    where = ", ".join(f"{k}={v}" for k, v in c.source.items() if k in ("file", "corpus", "id", "paragraph"))
+    parts.append(Text(where, style="dim"))
+    rows = Text()
+    for k, t in enumerate(topics):
+        mark = "[x]" if t in selected else "[ ]"
+        score = f"{item.proba[k]:.2f}" if len(item.proba) > k else "  — "
+        th = f" (threshold {thresholds[k]:.2f})" if thresholds is not None else ""
+        rows.append(f" {mark} {k + 1} {t:<18} {score}{th}\n", style="bold green" if t in selected else "")
+    parts.append(rows)
+    status = (f"{stats.decided} labeled · {stats.skipped} skipped · {stats.undone} undone this session"
+              f" · store {store}")
+    if stats.retrains:
+        status += f" · model refreshed {stats.retrains}×"
+    parts.append(Text(status, style="dim"))
+    parts.append(Text.from_markup(HELP.format(n=len(topics))))
+    if stats.message:
+        parts.append(Text(stats.message, style="yellow"))
+    return Group(*parts)
+
+
+def suggestion(item: Item, topics: Sequence[str], thresholds: Sequence[float] | None) -> set[str]:
+    if thresholds is None or not len(item.proba):
+        return set()
+    return {t for t, p, th in zip(topics, item.proba, thresholds) if p >= th}
+
+
+def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, console: Console,
+        read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
+        retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
+        preselect: Callable[[Item], set[str]] | None = None) -> Stats:
+    """Run the session until the pool is exhausted or the annotator quits."""
+    stats = Stats()
+    retrain_lock = threading.Lock()
+
+    thresholds = queue.thresholds
+    def maybe_retrain() -> None:
+        if not retrain_every or not retrain or stats.decided % retrain_every or retrain_lock.locked():
+            return
+
+        def work() -> None:
+            with retrain_lock:
+                try:
+                    model = retrain()
+                except Exception as e:  # keep labeling with the old model
+                    stats.message = f"model refresh failed: {e}"
+                    return
+                queue.set_model(model, positives() if positives else None)
+                stats.retrains += 1
+                stats.message = f"model refreshed from all labels ({stats.retrains}×)"
+
+        threading.Thread(target=work, name="tagger-retrain", daemon=True).start()
+
+    def save(item: Item, labels: set[str]) -> None:
+        c = item.candidate
+        rec = LabelRecord(text=c.text, labels=tuple(sorted(labels)), source=c.source, group=c.group,
+                          annotator=annotator, title=c.title)
+        append(store, [rec])
+        stats.history.append((item, rec))
+        stats.decided += 1
+        maybe_retrain()
+
+    item = None
+    while True:
+        if item is None:
+            console.clear()
+            console.print(Text(f"scoring the pool… {queue.scored} paragraphs so far", style="dim"))
+            item = queue.pop()
+            if item is None:
+                if queue.error is not None:
+                    stats.message = f"scoring stopped: {queue.error}"
+                console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
+                return stats
+            selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
+        console.clear()
+        console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store))
+        stats.message = ""
+        key = read_key()
+        if key in ("q", "Q", "\x04", "\x03"):
+            return stats
+        if key == "?":
+            stats.message = LONG_HELP
+        elif key.isdigit() and 1 <= int(key) <= len(topics):
+            selected ^= {topics[int(key) - 1]}
+        elif key == "0":
+            save(item, set())
+            item = None
+        elif key in ("\r", "\n"):
+            save(item, selected)
+            item = None
+        elif key in ("s", "S"):
+            stats.skipped += 1
+            item = None
+        elif key in ("u", "U"):
+            if not stats.history:
+                stats.message = "nothing to undo"
+                continue
+            last, rec = stats.history.pop()
+            append(store, [LabelRecord(text=rec.text, labels=(), source=rec.source, group=rec.group,
+                                       annotator=annotator, title=rec.title, action="undo")])
+            stats.decided -= 1
+            stats.undone += 1
+            queue.push_front(item)
+            item = last
+            selected = set(rec.labels)
+            stats.message = "undone: decide this paragraph again"
+        else:
+            stats.message = f"unknown key {key!r}: press ? for help"
