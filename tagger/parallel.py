@@ -1,0 +1,237 @@
+"""Classification beyond one process: partitions of the input, tagged by local worker
+processes (joblib) or by a Dask cluster.
+
+A partition is a text file (read by the worker itself), a slice of records of a JSONL
+corpus (plain or gzip), stdin, or an input that failed (carried as its error, so it is
+reported in order). Records come back in input order. On Dask the model is scattered
+to every worker once, a failed partition is retried, and each partition can be
+written as its own JSONL shard, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from .errors import BadInput, InputNotFound, TaggerError
+from .model import TopicModel
+from .pool import is_jsonl, jsonl_records
+from .records import TaggedArticle, dumps
+from .sources import expand, read_source, read_stream
+
+PARTITION_RECORDS = 500
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One unit of work. Exactly one of `path`, `records`, `stream`, `text` or `error` is set."""
+
+    index: int
+    source: str
+    path: str | None = None
+    records: tuple = ()
+    first: int = 0  # index of the first record in its corpus
+    stream: object = field(default=None, compare=False)
+    text: str | None = None
+    error: TaggerError | None = None
+
+    @property
+    def articles_in(self) -> int | None:
+        """Articles this partition holds, when known before tagging (JSONL records)."""
+        return len(self.records) if self.records else None
+
+
+def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: BinaryIO | None = None,
+               read_stdin: bool = False) -> Iterator[Partition]:
+    """The inputs cut into partitions, in order. `read_stdin` reads stdin into memory (for workers)."""
+    n = 0
+    for item in expand(list(inputs)):
+        if isinstance(item, TaggerError):
+            yield Partition(n, str(item).split(":")[0], error=item)
+            n += 1
+        elif item == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            if read_stdin:
+                try:
+                    yield Partition(n, "-", text=read_stream(stream).text)
+                except TaggerError as e:
+                    yield Partition(n, "-", error=e)
+            else:
+                yield Partition(n, "-", stream=stream)
+            n += 1
+        elif is_jsonl(str(item)):
+            chunk: list[dict] = []
+            first = 0
+            try:
+                for k, rec in enumerate(jsonl_records(Path(item))):
+                    chunk.append({"id": rec.get("id", k), "title": rec.get("title") or "", "text": rec["text"]})
+                    if len(chunk) >= size:
+                        yield Partition(n, str(item), records=tuple(chunk), first=first)
+                        n, first, chunk = n + 1, k + 1, []
+            except TaggerError as e:
+                yield Partition(n, str(item), error=e)
+                n += 1
+            if chunk:
+                yield Partition(n, str(item), records=tuple(chunk), first=first)
+                n += 1
+        else:
+            yield Partition(n, str(item), path=str(item))
+            n += 1
+
+
+def iter_partition(part: Partition, model: TopicModel, model_name: str = "default") -> Iterator[TaggedArticle | TaggerError]:
+    """Tag one partition, streaming; its failure is yielded as the error."""
+    from .classify import classify_records, tag_stream
+    from .segment import iter_articles, iter_lines
+
+    if part.error is not None:
+        yield part.error
+        return
+    try:
+        if part.records:
+            yield from classify_records(part.records, model, part.source, model_name, part.first)
+            return
+        if part.path is not None:
+            src = read_source(Path(part.path))
+        elif part.stream is not None:
+            src = read_stream(part.stream)
+        else:
+            src = None
+        chunks = src.chunks if src is not None else [part.text or ""]
+        yield from tag_stream(iter_articles(iter_lines(chunks)), part.source, model, model_name)
+    except (BadInput, InputNotFound, TaggerError) as e:
+        yield e
+
+
+def tag_partition(part: Partition, model: TopicModel | str | Path, model_name: str = "default",
+                  jsonl_level: str | None = None) -> list:
+    """Tag a whole partition in a worker; `model` may be a directory, loaded once per process.
+    With `jsonl_level`, articles come back as their JSONL text (cheaper to send than objects)."""
+    if not isinstance(model, TopicModel):
+        from .classify import load_model
+        model = load_model(model)
+    out = list(iter_partition(part, model, model_name))
+    if jsonl_level is not None:
+        from .records import to_jsonl
+        out = [to_jsonl(a, jsonl_level) if isinstance(a, TaggedArticle) else a for a in out]
+    return out
+
+
+def run_parallel(parts: Iterable[Partition], model: TopicModel, model_name: str, jobs: int,
+                 jsonl_level: str | None = None) -> Iterator:
+    """Tag partitions in `jobs` local worker processes (joblib), yielding results in input order."""
+    from joblib import Parallel, delayed
+
+    ref = getattr(model, "path_", None) or model  # workers load the model from disk once each
+    pool = Parallel(n_jobs=jobs, return_as="generator", batch_size=1, pre_dispatch="2*n_jobs")
+    for result in pool(delayed(tag_partition)(p, ref, model_name, jsonl_level) for p in parts):
+        yield from result
+
+
+# -- Dask -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DaskSummary:
+    partitions: int
+    articles_in: int
+    records_out: int
+    errors: tuple[str, ...]
+
+
+def dask_partition(part: Partition, model: TopicModel, model_name: str, output: str | None) -> tuple:
+    """Run on a Dask worker: tag a partition; write it as `part-NNNNN.jsonl` if `output` is set.
+    Returns (records or None, articles in, records out, error messages)."""
+    results = list(iter_partition(part, model, model_name))
+    records = [r.to_dict() for r in results if isinstance(r, TaggedArticle)]
+    errors = tuple(str(r) for r in results if not isinstance(r, TaggedArticle))
+    n_in = part.articles_in if part.articles_in is not None else len(records)
+    if output is None:
+        return records, n_in, len(records), errors
+    out = Path(output)
+    final = out / f"part-{part.index:05d}.jsonl"
+    tmp = out / f".part-{part.index:05d}.{uuid.uuid4().hex}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(dumps(r) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)  # a retried partition simply replaces its shard
+    return None, n_in, len(records), errors
+
+
+def connect(address: str, workers: int = 2):
+    """A Dask client: `local` starts a LocalCluster of worker processes on loopback."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise TaggerError("Dask is not installed: pip install 'tagger[dask]'") from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=":0")
+        return Client(cluster)
+    try:
+        return Client(address, timeout="10s")
+    except OSError as e:
+        raise TaggerError(f"cannot reach the Dask scheduler at {address} ({e}); "
+                          "is it running? Use --dask local for a cluster on this machine") from None
+
+
+def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: str = "default",
+             output: str | Path | None = None, retries: int = 3, window: int | None = None,
+             on_records=lambda records: None) -> DaskSummary:
+    """Tag partitions on a Dask cluster. Results reach `on_records` in input order (unless written
+    to `output`); at most `window` partitions are in flight, so the input streams."""
+    if output is not None:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    from distributed.client import FutureCancelledError
+
+    def scatter():
+        # hash=False: a key of its own for every run. With content-hashed keys, scattering the same
+        # model right after an earlier run released it races that release ("Key lost during
+        # replication") and the partitions are cancelled for lost dependencies.
+        [fut] = client.scatter([model], broadcast=True, hash=False)
+        return fut
+
+    shared = scatter()
+    nworkers = max(1, len(client.scheduler_info().get("workers", {})))
+    window = window or 4 * nworkers
+    pending: deque = deque()
+    n_parts = n_in = n_out = 0
+    errors: list[str] = []
+
+    def submit(part: Partition):
+        return client.submit(dask_partition, part, shared, model_name,
+                             None if output is None else str(output), retries=retries, pure=False,
+                             key=f"tagger-partition-{part.index}-{uuid.uuid4().hex[:8]}")
+
+    def finish(part: Partition, fut) -> None:
+        nonlocal n_in, n_out, shared
+        for attempt in range(retries + 1):
+            try:
+                records, a_in, r_out, errs = fut.result()
+                break
+            except FutureCancelledError:  # its model copy was lost with the workers: try again
+                if attempt == retries:
+                    raise
+                if shared.status != "finished":  # every copy is gone: scatter the model anew
+                    shared = scatter()
+                fut = submit(part)
+        n_in += a_in
+        n_out += r_out
+        errors.extend(errs)
+        if records is not None:
+            on_records(records)
+
+    for part in parts:
+        pending.append((part, submit(part)))
+        n_parts += 1
+        while len(pending) > window:
+            finish(*pending.popleft())
+    while pending:
+        finish(*pending.popleft())
+    return DaskSummary(n_parts, n_in, n_out, tuple(errors))
