@@ -1,0 +1,595 @@
+"""The `tagger` command line: thin typer commands over the library.
+
+Each command parses options, calls one library function, renders the result, and
+turns a `TaggerError` into `Error: …` on stderr with exit code 1. Data goes to
+stdout; messages and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import TaggerError
+
+app = typer.Typer(
+    help="Tag Arabic news articles and their paragraphs by topic.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
+    json = "json"
+
+
+class Level(str, Enum):
+    article = "article"
+    paragraph = "paragraph"
+
+
+ModelOpt = Annotated[Optional[Path], typer.Option(
+    "--model", "-m", help="Model directory [default: models/default, or $TAGGER_MODEL].", show_default=False)]
+FormatOpt = Annotated[Optional[Format], typer.Option(
+    "--format", "-f", help="Output format [default: table on a terminal, jsonl in a pipe].", show_default=False)]
+LabelsOpt = Annotated[Optional[list[Path]], typer.Option(
+    "--labels", "-l", help="Label files or directories [default: labels/].", show_default=False)]
+TaxonomyOpt = Annotated[Optional[Path], typer.Option(
+    "--taxonomy", help="Taxonomy JSON [default: labels/taxonomy.json].", show_default=False)]
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fail(e: TaggerError) -> typer.Exit:
+    err(f"Error: {e}")
+    return typer.Exit(1)
+
+
+@app.command()
+def classify(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Text files, directories (every *.txt below), JSONL corpora (.jsonl/.jsonl.gz, one article per "
+             "record) or - for stdin.", show_default=False)],
+    format: FormatOpt = None,
+    level: Annotated[Level, typer.Option("--level", help="One record per article, or per paragraph.")] = Level.article,
+    model: ModelOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes on this machine.")] = 1,
+    dask: Annotated[Optional[str], typer.Option(
+        "--dask", help="Run on a Dask cluster: its scheduler address, or `local` for a LocalCluster.",
+        show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="With --dask: write one JSONL shard per partition into this directory.",
+        show_default=False)] = None,
+    partition_size: Annotated[int, typer.Option("--partition-size", min=1,
+                                                help="JSONL records per partition (--jobs, --dask).")] = 500,
+) -> None:
+    """Tag every article and paragraph in the inputs.
+
+    Example: tagger classify seeds/ --format jsonl | jq .labels
+    """
+    from .classify import classify_sources, load_model
+    from .records import dumps
+
+    if output is not None and dask is None:
+        raise fail(TaggerError("--output writes Dask shards; without --dask, redirect stdout instead"))
+    try:
+        m = load_model(model)
+    except TaggerError as e:
+        raise fail(e)
+    name = model.name if model else "default"
+    fmt = format or (Format.table if sys.stdout.isatty() else Format.jsonl)
+    if dask is not None and fmt is Format.table:
+        fmt = Format.jsonl
+    failed = 0
+    console = None
+    if fmt is Format.table:
+        from rich.console import Console
+        console = Console()
+    first = True
+
+    def emit(obj: dict) -> None:
+        nonlocal first
+        if fmt is Format.json:
+            sys.stdout.write(("\n" if first else ",\n") + dumps(obj))
+        else:
+            sys.stdout.write(dumps(obj) + "\n")
+        first = False
+
+    def emit_article(d: dict) -> None:
+        if level is Level.article:
+            emit(d)
+        else:
+            extra = {"id": d["id"]} if "id" in d else {}
+            for p in d["paragraphs"]:
+                emit({"source": d["source"], "article": d["article"], **p, "model": d["model"], **extra})
+
+    if fmt is Format.json:
+        sys.stdout.write("[")
+    if dask is not None:
+        from .parallel import connect, partitions, run_dask
+
+        try:
+            client = connect(dask)
+        except TaggerError as e:
+            raise fail(e)
+        try:
+            summary = run_dask(partitions(inputs, size=partition_size, read_stdin=True), m, client, name,
+                               output=output, on_records=lambda recs: [emit_article(r) for r in recs])
+        finally:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if dask == "local" and cluster is not None:
+                cluster.close()
+        for e in summary.errors:
+            err(f"Error: {e}")
+        err(f"dask: {summary.partitions} partitions, {summary.articles_in} articles in, "
+            f"{summary.records_out} records out" + (f", written to {output}" if output else ""))
+        failed = len(summary.errors) + (summary.articles_in != summary.records_out)
+    else:
+        as_text = level.value if fmt is Format.jsonl and jobs > 1 else None
+        for item in classify_sources(inputs, m, model_name=name, jobs=jobs, jsonl_level=as_text):
+            if isinstance(item, str):  # JSONL made by a worker process
+                sys.stdout.write(item)
+                continue
+            if isinstance(item, TaggerError):
+                failed += 1
+                err(f"Error: {item}")
+                continue
+            if console is not None:
+                from .render import article_table
+                console.print(article_table(item, m.topics, paragraphs=True))
+                continue
+            emit_article(item.to_dict())
+    if fmt is Format.json:
+        sys.stdout.write("\n]\n")
+    sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)
+
+
+class Strategy(str, Enum):
+    uncertain = "uncertain"
+    rare = "rare"
+    random = "random"
+
+
+class Rtl(str, Enum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+RtlOpt = Annotated[Rtl, typer.Option("--rtl", help="Reorder Arabic for display: auto, on (terminal does not "
+                                                 "do bidi), off (it does).")]
+AnnotatorOpt = Annotated[str, typer.Option("--annotator", "-a", help="Your name, recorded on every label.")]
+
+
+def _use_rtl(rtl: Rtl) -> bool:
+    from .render import terminal_does_bidi
+
+    return rtl is Rtl.on or (rtl is Rtl.auto and not terminal_does_bidi(dict(os.environ)))
+
+
+def _current_meta(path: Path) -> dict | None:
+    from .model import read_meta
+
+    try:
+        return read_meta(path)
+    except TaggerError:
+        return None
+
+
+@app.command()
+def train(
+    labels: LabelsOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Write the model here instead of a new version under models/versions/.",
+        show_default=False)] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by article).")] = 5,
+    force: Annotated[bool, typer.Option("--force", help="Make the new model the default even if it is worse.")] = False,
+) -> None:
+    """Train a model from the labels: grouped cross-validation, per-topic thresholds and metrics.
+
+    Without --out, the model is saved as a new version under models/versions/ and becomes
+    models/default only if its cross-validated macro-F1 is not worse than the current one's.
+
+    Example: tagger train --labels labels/
+    """
+    from datetime import datetime, timezone
+
+    from .paths import default_labels_dir, default_model_dir, default_taxonomy
+    from .render import metrics_table
+    from .train import train as run
+
+    label_paths = labels or [default_labels_dir()]
+    default = default_model_dir()
+    previous = _current_meta(default)
+    try:
+        result = run(label_paths, taxonomy or default_taxonomy(), n_splits=folds,
+                     warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m))
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        dest = out or default.parent / "versions" / stamp
+        try:
+            result.model.save(dest, result.meta)
+        except OSError as e:
+            raise TaggerError(f"cannot write the model to {dest} ({e.strerror or e}); "
+                              "the previous model is untouched") from None
+        from rich.console import Console
+        Console(stderr=True).print(metrics_table(result.meta, previous))
+        err(f"Saved model to {dest}")
+        if out is None:
+            new_f1 = result.meta["cv"]["macro_f1"]
+            old_f1 = previous["cv"]["macro_f1"] if previous and "cv" in previous else None
+            if old_f1 is None or new_f1 >= old_f1 or force:
+                try:
+                    result.model.save(default, result.meta)
+                except OSError as e:
+                    raise TaggerError(f"cannot write {default} ({e.strerror or e}); it is untouched; "
+                                      f"the new model is at {dest}") from None
+                err(f"It is now the default model ({default}).")
+            else:
+                err(f"Not made the default: macro-F1 {new_f1:.3f} < {old_f1:.3f} of {default}. "
+                    f"Use it with --model {dest}, or rerun with --force.")
+    except TaggerError as e:
+        raise fail(e)
+
+
+@app.command()
+def label(
+    sources: Annotated[list[str], typer.Argument(
+        help="Text files, directories, or JSONL corpora (.jsonl/.jsonl.gz with a \"text\" field).",
+        show_default=False)],
+    strategy: Annotated[Strategy, typer.Option("--strategy", help="What to ask first.")] = Strategy.uncertain,
+    annotator: AnnotatorOpt = os.environ.get("USER", "annotator"),
+    store: Annotated[Optional[Path], typer.Option(
+        "--store", help="Label file your decisions are appended to [default: labels/session.jsonl].",
+        show_default=False)] = None,
+    labels: LabelsOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    model: ModelOpt = None,
+    rtl: RtlOpt = Rtl.auto,
+    retrain_every: Annotated[int, typer.Option("--retrain-every", min=0,
+                                               help="Refresh the model from all labels every N decisions.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the random strategy.")] = 0,
+) -> None:
+    """Label paragraphs in the terminal, most useful first; every decision is saved at once.
+
+    Example: tagger label ../shared/corpus/news.jsonl.gz --annotator amal
+    """
+    from rich.console import Console
+
+    from .active import Queue
+    from .labelstore import latest, read_labels
+    from .paths import default_labels_dir, default_taxonomy
+    from .pool import iter_candidates
+    from .session import raw_keys, run
+    from .taxonomy import load_taxonomy
+
+    if not sys.stdin.isatty():
+        raise fail(TaggerError("tagger label needs a terminal (stdin is not one); run it in a terminal"))
+    label_paths = labels or [default_labels_dir()]
+    store = store or default_labels_dir() / "session.jsonl"
+    tax = taxonomy or default_taxonomy()
+    try:
+        topics = [t.id for t in load_taxonomy(tax)]
+        current = read_labels([*label_paths, store])[0]
+        decided = latest(current)
+
+        def positives() -> list[int]:
+            now = latest(read_labels([*label_paths, store])[0])
+            return [sum(t in r.labels for r in now.values()) for t in topics]
+
+        try:
+            from .classify import load_model
+            m = load_model(model)
+            if m.topics != topics:
+                err(f"Warning: the model's topics {m.topics} differ from the taxonomy; no suggestions")
+                m = None
+        except TaggerError as e:
+            if model:
+                raise
+            err(f"Warning: {e}; labeling without suggestions")
+            m = None
+        errors: list[str] = []
+        cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)))
+        queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed).start()
+        retrain = None
+        if m is not None:
+            from .train import refit
+            p = m.meta_.get("params", {})
+
+            def retrain():
+                return refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
+        use_rtl = _use_rtl(rtl)
+        console = Console()
+        with raw_keys() as read_key:
+            stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
+                        retrain_every=retrain_every, retrain=retrain, positives=positives)
+    except TaggerError as e:
+        raise fail(e)
+    for e in errors:
+        err(f"Error: {e}")
+    err(f"{stats.decided} decisions saved to {store} ({stats.skipped} skipped). "
+        "Run `tagger train` to build a model from them.")
+
+
+@app.command("eval")
+def evaluate_cmd(
+    labels: Annotated[list[Path], typer.Argument(help="Labeled JSONL files or directories (held out from training).",
+                                                 show_default=False)],
+    model: ModelOpt = None,
+    format: FormatOpt = None,
+) -> None:
+    """Per-topic precision, recall and F1 of a model on labeled paragraphs.
+
+    Example: tagger eval heldout.jsonl --format json
+    """
+    import json
+
+    from .classify import load_model
+    from .render import eval_table
+    from .train import evaluate
+
+    try:
+        m = load_model(model)
+        report = evaluate(m, labels, warn=lambda msg: err(f"Warning: {msg}"))
+    except TaggerError as e:
+        raise fail(e)
+    if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table:
+        from rich.console import Console
+        Console().print(eval_table(report))
+    else:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+
+
+@app.command()
+def review(
+    labels: LabelsOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    store: Annotated[Optional[Path], typer.Option(
+        "--store", help="Label file corrections are appended to [default: labels/session.jsonl].",
+        show_default=False)] = None,
+    annotator: AnnotatorOpt = os.environ.get("USER", "annotator"),
+    min_strength: Annotated[float, typer.Option("--min-strength", min=0.0, max=1.0,
+                                                help="How strongly the model must disagree (0-1).")] = 0.5,
+    rtl: RtlOpt = Rtl.auto,
+    model: ModelOpt = None,
+) -> None:
+    """Re-check labels that cross-validated predictions strongly disagree with (likely mistakes).
+
+    Example: tagger review --min-strength 0.6
+    """
+    from rich.console import Console
+
+    from .active import Item, Queue
+    from .classify import load_model
+    from .paths import default_labels_dir, default_taxonomy
+    from .pool import Candidate
+    from .session import raw_keys, run
+    from .train import disagreements
+
+    if not sys.stdin.isatty():
+        raise fail(TaggerError("tagger review needs a terminal (stdin is not one); run it in a terminal"))
+    label_paths = labels or [default_labels_dir()]
+    store = store or default_labels_dir() / "session.jsonl"
+    try:
+        p = load_model(model).meta_.get("params", {})
+        err("cross-validating the labels…")
+        topics, th, items = disagreements(label_paths, taxonomy or default_taxonomy(),
+                                          p.get("features", "word+char"), p.get("C", 10.0), min_strength)
+    except TaggerError as e:
+        raise fail(e)
+    if not items:
+        err("No label is strongly contradicted by cross-validation.")
+        return
+
+    queue = Queue.of_items([Item(Candidate(d.record.text, d.record.title, source=d.record.source,
+                                           group=d.record.group), d.proba, d.strength) for d in items], th)
+    current = {d.record.hash: set(d.record.labels) for d in items}
+    use_rtl = _use_rtl(rtl)
+    with raw_keys() as read_key:
+        stats = run(queue, topics, store, annotator, Console(), read_key, rtl=use_rtl,
+                    preselect=lambda it: current.get(it.candidate.hash, set()))
+    err(f"{stats.decided} paragraphs confirmed or corrected in {store}.")
+
+
+@app.command()
+def explain(
+    inputs: Annotated[list[str], typer.Argument(help="Text files, directories or - for stdin.", show_default=False)],
+    format: FormatOpt = None,
+    topic: Annotated[Optional[list[str]], typer.Option(
+        "--topic", "-t", help="Explain these topics for every paragraph [default: each paragraph's tags].",
+        show_default=False)] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="N-grams listed each way.")] = 8,
+    model: ModelOpt = None,
+) -> None:
+    """Show which words and n-grams pushed each tag's score up or down.
+
+    Example: tagger explain seeds/002_c4ed5918ed66c263.txt --format jsonl
+    """
+    from .classify import classify_sources, load_model
+    from .explain import explain as run, to_dict
+    from .records import dumps
+
+    try:
+        m = load_model(model)
+    except TaggerError as e:
+        raise fail(e)
+    unknown = set(topic or ()) - set(m.topics)
+    if unknown:
+        raise fail(TaggerError(f"unknown topic(s) {sorted(unknown)}; the model's topics are {m.topics}"))
+    fmt = format or (Format.table if sys.stdout.isatty() else Format.jsonl)
+    console = None
+    if fmt is Format.table:
+        from rich.console import Console
+        console = Console()
+    failed = 0
+    for art in classify_sources(inputs, m, model_name=model.name if model else "default"):
+        if isinstance(art, TaggerError):
+            failed += 1
+            err(f"Error: {art}")
+            continue
+        for p in art.paragraphs:
+            wanted = list(topic) if topic else list(p.labels)
+            if not wanted:
+                continue
+            exps = run(m, p.text, wanted, top)
+            if console is not None:
+                from .render import explanation_panel
+                console.print(explanation_panel(art, p, exps))
+            else:
+                rec = {"source": art.source, "article": art.article, **p.to_dict(),
+                       "explanations": [to_dict(e) for e in exps]}
+                sys.stdout.write(dumps(rec) + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+labels_app = typer.Typer(help="Export, import and summarise labels.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+
+
+class LabelFormat(str, Enum):
+    prodigy = "prodigy"
+    doccano = "doccano"
+    csv = "csv"
+
+
+@labels_app.command("export")
+def labels_export(
+    to: Annotated[LabelFormat, typer.Option("--to", help="Target format.", show_default=False)],
+    labels: LabelsOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write [default: stdout].",
+                                                   show_default=False)] = None,
+) -> None:
+    """Export every label (latest decision per paragraph and annotator) to Prodigy, doccano or CSV.
+
+    Example: tagger labels export --to prodigy -o labels.prodigy.jsonl
+    """
+    from .agreement import per_annotator
+    from .interop import export
+    from .labelstore import read_labels
+    from .paths import default_labels_dir, default_taxonomy
+    from .taxonomy import load_taxonomy
+
+    try:
+        topics = [t.id for t in load_taxonomy(taxonomy or default_taxonomy())]
+        records, warnings = read_labels(labels or [default_labels_dir()])
+    except TaggerError as e:
+        raise fail(e)
+    for w in warnings:
+        err(f"Warning: {w}")
+    recs = [r for d in per_annotator(records).values() for r in d.values()]
+    text = export(recs, to.value, topics)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err(f"Exported {len(recs)} labels to {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@labels_app.command("import")
+def labels_import(
+    file: Annotated[Path, typer.Argument(help="A file exported by Prodigy, doccano or as CSV.", show_default=False)],
+    from_: Annotated[LabelFormat, typer.Option("--from", help="Its format.", show_default=False)],
+    store: Annotated[Optional[Path], typer.Option(
+        "--store", help="Label file to append to [default: labels/imported.jsonl].", show_default=False)] = None,
+    labels: LabelsOpt = None,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Import labels; a paragraph already labeled is skipped, a conflicting one reported, never overwritten.
+
+    Example: tagger labels import annotations.jsonl --from doccano
+    """
+    from .interop import import_labels, parse
+    from .paths import default_labels_dir, default_taxonomy
+    from .taxonomy import load_taxonomy
+
+    store = store or default_labels_dir() / "imported.jsonl"
+    try:
+        if not file.exists():
+            raise TaggerError(f"{file}: no such file")
+        topics = [t.id for t in load_taxonomy(taxonomy or default_taxonomy())]
+        report = import_labels(parse(file, from_.value), store, labels or [default_labels_dir()], topics)
+    except TaggerError as e:
+        raise fail(e)
+    for old, new in report.conflicts:
+        err(f"Conflict: {new.hash} is labeled {list(old.labels)} by {old.annotator or '?'}, "
+            f"the import says {list(new.labels)} ({new.annotator or '?'}); kept {list(old.labels)}: "
+            f"{new.text[:60]}")
+    for r in report.unknown:
+        err(f"Skipped {r.hash}: labels {list(r.labels)} are not all in the taxonomy")
+    err(f"Imported {report.added} labels into {store}; {report.duplicates} already present, "
+        f"{len(report.conflicts)} conflicts, {len(report.unknown)} with unknown topics.")
+    if report.conflicts or report.unknown:
+        raise typer.Exit(1)
+
+
+@labels_app.command("stats")
+def labels_stats(
+    labels: LabelsOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    format: FormatOpt = None,
+) -> None:
+    """Counts per topic and annotator, and Cohen's kappa between annotators on shared paragraphs.
+
+    Example: tagger labels stats --format json
+    """
+    import json
+
+    from .agreement import label_stats
+    from .labelstore import read_labels
+    from .paths import default_labels_dir, default_taxonomy
+    from .taxonomy import load_taxonomy
+
+    try:
+        topics = [t.id for t in load_taxonomy(taxonomy or default_taxonomy())]
+        records, warnings = read_labels(labels or [default_labels_dir()])
+    except TaggerError as e:
+        raise fail(e)
+    for w in warnings:
+        err(f"Warning: {w}")
+    st = label_stats(records, topics)
+    if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table:
+        from rich.console import Console
+
+        from .render import stats_tables
+        for t in stats_tables(st):
+            Console().print(t)
+    else:
+        typer.echo(json.dumps(st, ensure_ascii=False))
+
+
+def main() -> None:
+    """Entry point: usage errors exit 2, a closed pipe ends quietly, Ctrl-C exits 130."""
+    try:
+        code = app(standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
+        err("Interrupted.")
+        code = 130
+    except typer.TyperException as e:  # usage errors: typer prints them, exit 2
+        e.show() if hasattr(e, "show") else err(f"Error: {e}")
+        code = e.exit_code
+    except typer.Exit as e:
+        code = e.exit_code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    code = code if isinstance(code, int) else 0
+    if code == 130:  # typer turns Ctrl-C into exit code 130
+        err("Interrupted.")
+    sys.exit(code)
