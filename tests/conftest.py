@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def seed_model(tmp_path_factory):
+    """A model trained from the seed labels alone, with one configuration (fast)."""
+    from tagger.train import train
+
+    out = tmp_path_factory.mktemp("model") / "seedmodel"
+    result = train([ROOT / "labels" / "seeds.jsonl"], ROOT / "labels" / "taxonomy.json",
+                   grid=[("word+char", 10.0)], n_splits=3)
+    result.model.save(out, result.meta)
+    return out

@@ -1,0 +1,172 @@
+import json
+import re
+
+import pytest
+
+from conftest import ROOT, SEEDS
+from tagger.cli import app
+
+SEED_002 = str(ROOT / "seeds" / "002_c4ed5918ed66c263.txt")
+SEED_004 = ROOT / "seeds" / "004_a0a0517b3fa354ea.txt"
+TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
+
+
+def jsonl(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_jsonl_shape_is_stable(runner, seed_model):
+    r = runner.invoke(app, ["classify", SEED_002, "--format", "jsonl", "--model", str(seed_model)])
+    assert r.exit_code == 0, r.output
+    [rec] = jsonl(r.stdout)
+    assert list(rec)[:9] == ["source", "article", "title", "start", "end", "labels", "scores", "paragraphs", "model"]
+    assert rec["source"].endswith("seeds/002_c4ed5918ed66c263.txt") and rec["article"] == 0
+    assert rec["title"] == "إيران والعراق يعتزمان التوقيع على وثيقة دفاعية مشتركة"
+    assert sorted(rec["scores"]) == sorted(TOPICS)
+    assert all(0 <= v <= 1 for v in rec["scores"].values())
+    text = (ROOT / "seeds" / "002_c4ed5918ed66c263.txt").read_text(encoding="utf-8")
+    for i, p in enumerate(rec["paragraphs"]):
+        assert list(p) == ["index", "start", "end", "text", "labels", "scores"] and p["index"] == i
+        assert text[p["start"]:p["end"]] == p["text"]
+        assert set(p["labels"]) <= set(TOPICS)
+
+
+def test_labels_are_the_scores_that_pass_the_stored_thresholds(runner, seed_model):
+    th = json.loads((seed_model / "meta.json").read_text())["thresholds"]
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "-f", "jsonl", "-m", str(seed_model)])
+    for rec in jsonl(r.stdout):
+        for obj in [rec, *rec["paragraphs"]]:
+            assert obj["labels"] == [t for t in TOPICS if obj["scores"][t] >= round(th[t], 4) - 1e-4]
+
+
+def test_shipped_model_tags_the_seed_articles_sensibly(runner):
+    r = runner.invoke(app, ["classify", *map(str, SEEDS), "-f", "jsonl"])
+    assert r.exit_code == 0, r.output
+    recs = {(rec["source"].rsplit("/", 1)[-1][:3], rec["article"]): rec for rec in jsonl(r.stdout)}
+    assert len(recs) == 7
+    assert {"border_security", "kurdish_groups"} <= set(recs["002", 0]["labels"])
+    assert "kurdish_groups" in recs["003", 1]["labels"]
+    assert "arms_deals" in recs["003", 0]["labels"]
+    assert "us_presence" in recs["001", 0]["labels"]
+
+
+def test_stdin_at_paragraph_level(runner, seed_model):
+    data = SEED_004.read_bytes()
+    r = runner.invoke(app, ["classify", "-", "--level", "paragraph", "-m", str(seed_model)], input=data)
+    assert r.exit_code == 0, r.output
+    recs = jsonl(r.stdout)
+    assert len(recs) == 27
+    assert list(recs[0])[:8] == ["source", "article", "index", "start", "end", "text", "labels", "scores"]
+    assert recs[0]["source"] == "-" and recs[5]["index"] == 5
+
+
+def test_json_format_is_one_array(runner, seed_model):
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), str(SEEDS[3]), "-f", "json", "-m", str(seed_model)])
+    arr = json.loads(r.stdout)
+    assert [a["article"] for a in arr] == [0, 1, 0, 1]
+
+
+def test_table_for_people(runner, seed_model):
+    r = runner.invoke(app, ["classify", SEED_002, "-f", "table", "-m", str(seed_model)])
+    assert r.exit_code == 0
+    assert "إيران والعراق يعتزمان" in r.stdout and "tags" in r.stdout
+
+
+def test_missing_file_is_reported_and_the_rest_still_processed(runner, seed_model, tmp_path):
+    r = runner.invoke(app, ["classify", str(tmp_path / "nope.txt"), SEED_002, "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 1
+    assert re.search(r"^Error: .*nope\.txt: no such file", r.stderr, re.M)
+    assert len(jsonl(r.stdout)) == 1
+    assert "Traceback" not in r.output
+
+
+def test_undecodable_and_binary_files(runner, seed_model, tmp_path):
+    (tmp_path / "img.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (tmp_path / "win.txt").write_bytes("وقال المسؤول إن الحدود مغلقة أمام المهربين.".encode("cp1256"))
+    r = runner.invoke(app, ["classify", str(tmp_path), "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 1
+    assert "img.txt: a PNG image" in r.stderr
+    [rec] = jsonl(r.stdout)
+    assert rec["paragraphs"][0]["text"] == "وقال المسؤول إن الحدود مغلقة أمام المهربين."
+
+
+def test_empty_file_gives_an_empty_record_not_an_error(runner, seed_model, tmp_path):
+    (tmp_path / "e.txt").write_text("  \n", encoding="utf-8")
+    r = runner.invoke(app, ["classify", str(tmp_path / "e.txt"), "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 0
+    [rec] = jsonl(r.stdout)
+    assert rec["paragraphs"] == [] and rec["labels"] == []
+
+
+def test_no_model_says_what_to_run(runner, tmp_path):
+    r = runner.invoke(app, ["classify", SEED_002, "-m", str(tmp_path / "none")])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: no model at") and "tagger train" in r.stderr
+
+
+def test_broken_model_says_what_to_run(runner, tmp_path):
+    (tmp_path / "meta.json").write_text("{not json")
+    r = runner.invoke(app, ["classify", SEED_002, "-m", str(tmp_path)])
+    assert r.exit_code == 1 and "Error:" in r.stderr and "tagger train" in r.stderr
+
+
+def test_bad_option_is_a_usage_error(runner):
+    r = runner.invoke(app, ["classify", SEED_002, "--format", "xml"])
+    assert r.exit_code == 2
+
+
+def test_train_writes_a_model_and_prints_metrics(runner, tmp_path):
+    out = tmp_path / "m"
+    r = runner.invoke(app, ["train", "--labels", str(ROOT / "labels" / "seeds.jsonl"), "--out", str(out), "--folds", "3"])
+    assert r.exit_code == 0, r.output
+    assert (out / "meta.json").exists() and "macro" in r.stderr
+    r2 = runner.invoke(app, ["classify", SEED_002, "-f", "jsonl", "-m", str(out)])
+    assert r2.exit_code == 0
+
+
+def test_train_with_no_labels_is_an_error(runner, tmp_path):
+    r = runner.invoke(app, ["train", "--labels", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: no labeled paragraphs")
+
+
+COMMANDS = ["classify", "train", "label", "eval", "review", "explain", "labels"]
+LEAVES = ["classify", "train", "label", "eval", "review", "explain", "labels export", "labels import", "labels stats"]
+
+
+@pytest.mark.parametrize("command", LEAVES)
+def test_every_command_has_help_and_is_in_the_readme(runner, command):
+    r = runner.invoke(app, [*command.split(), "--help"])
+    assert r.exit_code == 0 and "Example:" in r.stdout
+    assert f"tagger {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_is_listed_in_this_test():
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    names += [g.name for g in app.registered_groups]
+    assert sorted(names) == sorted(COMMANDS)
+
+
+def test_eval_reports_per_topic_metrics_as_json(runner, seed_model):
+    r = runner.invoke(app, ["eval", str(ROOT / "labels" / "seeds.jsonl"), "-m", str(seed_model), "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    assert rep["paragraphs"] == 111 and set(rep["per_topic"]) == set(TOPICS)
+    assert rep["macro_f1"] == pytest.approx(sum(m["f1"] for m in rep["per_topic"].values()) / 4, abs=1e-3)
+    assert rep["per_topic"]["arms_deals"]["support"] == 15
+
+
+def test_train_promotes_only_a_model_that_is_not_worse(runner, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / "labels").mkdir(parents=True)
+    for name in ("seeds.jsonl", "taxonomy.json"):
+        (home / "labels" / name).write_bytes((ROOT / "labels" / name).read_bytes())
+    monkeypatch.setenv("TAGGER_HOME", str(home))
+    monkeypatch.delenv("TAGGER_MODEL", raising=False)
+    r = runner.invoke(app, ["train", "--folds", "3"])
+    assert r.exit_code == 0 and "It is now the default model" in r.stderr
+    meta = json.loads((home / "models" / "default" / "meta.json").read_text())
+    meta["cv"]["macro_f1"] = 0.99  # pretend the current default is far better
+    (home / "models" / "default" / "meta.json").write_text(json.dumps(meta))
+    r = runner.invoke(app, ["train", "--folds", "3"])
+    assert r.exit_code == 0 and "Not made the default" in r.stderr and "previous F1" in r.stderr
+    assert len(list((home / "models" / "versions").iterdir())) >= 1

@@ -1,0 +1,58 @@
+import subprocess
+import sys
+from collections import Counter
+
+from hypothesis import given, settings, strategies as st
+
+from conftest import ROOT
+from tagger.features import hashed_counts, ngrams_of
+from tagger.normalize import normalize
+
+WORDS = st.sampled_from(["قال", "المسوول", "ان", "الحدود", "و", "s-400", "pkk", "a", "ab", "2024", "«", ".", "ـ"])
+TEXTS = st.lists(st.lists(WORDS, max_size=12).map(" ".join), max_size=6)
+
+
+def reference(text, n, word=True, char=True):
+    return Counter(col for col, _ in ngrams_of(text, n, word, char))
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS, st.sampled_from([(True, True), (True, False), (False, True)]))
+def test_batch_hashing_equals_the_one_by_one_reference(texts, which):
+    n = 1 << 12
+    c = hashed_counts(texts, n, *which)
+    assert c.n_rows == len(texts)
+    for i, t in enumerate(texts):
+        got = {int(col): int(v) for col, v in zip(c.indices[c.indptr[i]:c.indptr[i + 1]],
+                                                   c.data[c.indptr[i]:c.indptr[i + 1]])}
+        assert got == dict(reference(t, n, *which))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=5))
+def test_any_unicode_hashes_like_the_reference(texts):
+    texts = [normalize(t) for t in texts]
+    c = hashed_counts(texts, 1 << 10)
+    for i, t in enumerate(texts):
+        assert int(c.data[c.indptr[i]:c.indptr[i + 1]].sum()) == sum(reference(t, 1 << 10).values())
+
+
+def test_rows_add_up_to_the_document():
+    paras = [normalize("قال المسؤول إن الحدود مغلقة."), normalize("وأضاف أن الحرس في حالة تأهب.")]
+    c = hashed_counts(paras, 1 << 12)
+    doc = c.sum_rows([0, 0], 1)
+    assert sorted(zip(doc.indices.tolist(), doc.data.tolist())) == sorted(
+        (k, float(v)) for k, v in (reference(paras[0], 1 << 12) + reference(paras[1], 1 << 12)).items())
+    assert c.take([1, 0]).take([1]).data.tolist() == c.take([0]).data.tolist()
+
+
+def test_help_and_classify_never_import_scikit_learn():
+    code = ("import sys, runpy; sys.argv=['tagger', 'classify', 'seeds/002_c4ed5918ed66c263.txt', '-f', 'jsonl'];"
+            "from tagger.cli import app\n"
+            "try:\n    app()\nexcept SystemExit:\n    pass\n"
+            "print('SKLEARN' if 'sklearn' in sys.modules else 'CLEAN', file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stderr.strip().splitlines()[-1] == "CLEAN", r.stderr
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "tagger", "--help"], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 0 and "sklearn" not in r.stderr and "scipy" not in r.stderr

@@ -1,0 +1,129 @@
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from conftest import DATA, ROOT
+from tagger.agreement import label_stats
+from tagger.cli import app
+from tagger.explain import explain
+from tagger.interop import export, import_labels, parse
+from tagger.labelstore import LabelRecord, append, latest, read_labels
+from tagger.model import TopicModel
+
+TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
+SEED_LABELS = ROOT / "labels" / "seeds.jsonl"
+
+
+def seed_records(n=12):
+    recs, _ = read_labels([SEED_LABELS])
+    return [LabelRecord(r.text, r.labels, r.source, r.group, annotator="amal", time=r.time, title=r.title)
+            for r in recs[:n]]
+
+
+@pytest.mark.parametrize("fmt", ["prodigy", "doccano", "csv"])
+def test_round_trip_keeps_text_labels_annotator_and_provenance(tmp_path, fmt):
+    recs = seed_records()
+    f = tmp_path / f"out.{fmt}"
+    f.write_text(export(recs, fmt, TOPICS), encoding="utf-8")
+    back = list(parse(f, fmt))
+    key = lambda r: (r.text, r.labels, r.annotator, json.dumps(r.source, sort_keys=True), r.group, r.title, r.time,
+                     r.hash)
+    assert [key(r) for r in back] == [key(r) for r in recs]
+
+
+def test_prodigy_export_has_the_fields_prodigy_reads():
+    [task] = [json.loads(line) for line in export(seed_records(1), "prodigy", TOPICS).splitlines()]
+    assert task["answer"] == "accept" and [o["id"] for o in task["options"]] == TOPICS
+    assert isinstance(task["_input_hash"], int) and isinstance(task["_task_hash"], int)
+    assert task["_annotator_id"] == "amal"
+
+
+def test_reading_a_real_prodigy_file_keeps_accepted_answers_only():
+    recs = list(parse(DATA / "prodigy_choice.jsonl", "prodigy"))
+    assert [(r.labels, r.annotator) for r in recs] == [(("kurdish_groups",), "news_multilabel-rania"),
+                                                       ((), "news_multilabel-rania")]
+    assert recs[0].time == "2024-11-26T05:46:40+00:00"
+
+
+def test_reading_a_real_doccano_file():
+    recs = list(parse(DATA / "doccano_textcat.jsonl", "doccano"))
+    assert recs[0].labels == ("border_security", "kurdish_groups") and recs[1].annotator == "omar"
+
+
+def test_csv_export_is_plain_csv():
+    rows = list(csv.DictReader(io.StringIO(export(seed_records(3), "csv", TOPICS))))
+    assert list(rows[0]) == ["text", "labels", "annotator", "time", "hash", "group", "title", "source"]
+
+
+def test_import_skips_duplicates_and_reports_conflicts(tmp_path):
+    store = tmp_path / "store.jsonl"
+    existing = seed_records(3)
+    append(store, existing)
+    changed = LabelRecord(existing[1].text, ("kurdish_groups",), annotator="omar")
+    same = LabelRecord(existing[0].text, existing[0].labels, annotator="omar")
+    new = LabelRecord("نص جديد تماما عن الحدود", ("border_security",), annotator="omar")
+    rep = import_labels([same, changed, new, new], store, [], TOPICS)
+    assert (rep.added, rep.duplicates, len(rep.conflicts)) == (1, 2, 1)
+    final = latest(read_labels([store])[0])
+    assert final[existing[1].hash].labels == existing[1].labels  # not overwritten
+    assert len(final) == 4
+
+
+def test_import_cli_reports_conflicts_and_exits_1(runner, tmp_path):
+    store = tmp_path / "store.jsonl"
+    append(store, [LabelRecord("ولمح المسؤولون الإيرانيون خلال المباحثات إلى استعداد إيراني لتسليح الجيش العراقي.",
+                               (), annotator="x")])
+    r = runner.invoke(app, ["labels", "import", str(DATA / "doccano_textcat.jsonl"), "--from", "doccano",
+                            "--store", str(store), "--labels", str(tmp_path / "none")])
+    assert r.exit_code == 1
+    assert "Conflict:" in r.stderr and "Imported 1 labels" in r.stderr
+
+
+def test_kappa_matches_scikit_learn(runner, tmp_path):
+    a = [1, 1, 0, 0, 1, 0, 0, 1, 0, 0]
+    b = [1, 0, 0, 0, 1, 0, 1, 1, 0, 0]
+    recs = []
+    for i, (x, y) in enumerate(zip(a, b)):
+        text = f"فقرة رقم {i} عن موضوع ما"
+        recs.append(LabelRecord(text, ("border_security",) if x else (), annotator="a"))
+        recs.append(LabelRecord(text, ("border_security",) if y else (), annotator="b"))
+    recs.append(LabelRecord("فقرة لم يرها إلا واحد", (), annotator="a"))
+    st = label_stats(recs, TOPICS)
+    [pair] = st["pairs"]
+    assert pair["shared"] == 10
+    assert pair["kappa"]["border_security"] == pytest.approx(cohen_kappa_score(a, b), abs=1e-4)
+    assert pair["kappa"]["arms_deals"] is None  # nobody used it: undefined, not 1.0
+    assert st["annotators"]["a"]["paragraphs"] == 11 and st["annotators"]["a"]["border_security"] == 4
+    f = tmp_path / "l.jsonl"
+    append(f, recs)
+    r = runner.invoke(app, ["labels", "stats", "--labels", str(f), "--format", "json"])
+    assert json.loads(r.stdout)["pairs"][0]["kappa"]["border_security"] == pair["kappa"]["border_security"]
+
+
+def test_explain_finds_the_word_that_decides():
+    texts = ["صواريخ جديدة للجيش في العرض", "صفقة صواريخ للجيش في العرض", "طائرات جديدة للجيش في العرض",
+             "صفقة طائرات للجيش في العرض", "دبابات قديمة للجيش في المعرض", "صفقة دبابات للجيش في المعرض"] * 3
+    y = np.array([[int("صفقة" in t), 0, 0, 0] for t in texts])
+    m = TopicModel(TOPICS, features="word", C=100).fit(texts, y)
+    [e] = explain(m, "أعلنت الحكومة صفقة سفن للبحرية", ["arms_deals"])
+    assert e.up[0].feature == "w:صفقه"
+    start, end = e.up[0].spans[0]
+    assert "أعلنت الحكومة صفقة سفن للبحرية"[start:end] == "صفقة"
+    logit = m.decision_function(["أعلنت الحكومة صفقة سفن للبحرية"])[0, 0]
+    assert sum(w for _, _, w in e.words) == pytest.approx(logit - e.intercept, abs=1e-3)
+
+
+def test_explain_cli_lists_features_per_tag(runner, seed_model):
+    r = runner.invoke(app, ["explain", str(ROOT / "seeds" / "002_c4ed5918ed66c263.txt"), "-f", "jsonl",
+                            "-m", str(seed_model), "--topic", "border_security"])
+    assert r.exit_code == 0, r.output
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(recs) == 12
+    e = recs[11]["explanations"][0]
+    assert e["topic"] == "border_security" and e["up"] and e["up"][0]["weight"] > 0
+    s, t = e["up"][0]["spans"][0]
+    assert recs[11]["text"][s:t].strip()

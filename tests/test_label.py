@@ -1,0 +1,223 @@
+"""The labeling workflow: ranking, de-duplication and the store without a terminal; the real
+`tagger label` through a pty."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sys
+
+import numpy as np
+import pexpect
+import pytest
+
+from conftest import DATA, ROOT
+from tagger.active import Queue, priorities, topic_weights
+from tagger.labelstore import LabelRecord, append, latest, read_labels, text_hash
+from tagger.pool import Candidate, iter_candidates
+
+TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
+POOL = str(DATA / "pool.jsonl")
+
+
+class FixedModel:
+    """A stand-in model whose scores are given per text."""
+
+    topics = TOPICS
+    thresholds_ = np.array([0.5, 0.5, 0.5, 0.5])
+
+    def __init__(self, scores):
+        self.scores = scores
+
+    def predict_proba(self, texts):
+        return np.array([self.scores[t] for t in texts])
+
+
+def cands(*texts):
+    return [Candidate(t, "عنوان", source={"id": t}, group=t) for t in texts]
+
+
+def test_uncertain_asks_nearest_the_threshold_first():
+    model = FixedModel({"a": [0.95, 0, 0, 0], "b": [0.52, 0, 0, 0], "c": [0.2, 0, 0, 0], "d": [0.05, 0, 0, 0]})
+    q = Queue(cands("a", "b", "c", "d"), model, "uncertain")
+    q.fill()
+    assert [it.candidate.text for it in q] == ["b", "c", "a", "d"]
+
+
+def test_rare_topics_are_boosted():
+    model = FixedModel({"common": [0.0, 0.45, 0, 0], "rare": [0.0, 0.0, 0.0, 0.4]})
+    q = Queue(cands("common", "rare"), model, "uncertain", positives=[10, 400, 50, 4])
+    q.fill()
+    assert [it.candidate.text for it in q] == ["rare", "common"]
+    assert topic_weights([400, 4])[1] == pytest.approx(np.sqrt(401 / 5))
+
+
+def test_rare_strategy_prefers_likely_positives_of_rare_topics():
+    p = np.array([[0.9, 0, 0, 0], [0, 0, 0, 0.6]])
+    pr = priorities(p, np.full(4, 0.5), topic_weights([300, 300, 300, 3]), "rare")
+    assert pr[1] > pr[0]
+
+
+def test_random_strategy_is_reproducible():
+    model = FixedModel({t: [0.5] * 4 for t in "abcdefgh"})
+    orders = []
+    for _ in range(2):
+        q = Queue(cands(*"abcdefgh"), model, "random", seed=3)
+        q.fill()
+        orders.append([it.candidate.text for it in q])
+    assert orders[0] == orders[1] and sorted(orders[0]) == list("abcdefgh")
+
+
+def test_labeled_and_repeated_paragraphs_are_never_asked():
+    model = FixedModel({"a": [0.5] * 4, "b": [0.5] * 4, "c": [0.5] * 4})
+    q = Queue(cands("a", "b", "a", "c"), model, seen={text_hash("b")})
+    q.fill()
+    assert sorted(it.candidate.text for it in q) == ["a", "c"]
+
+
+def test_queue_shows_items_before_the_pool_is_scored():
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            yield Candidate(f"فقرة رقم {n}", group=str(n))
+
+    model = FixedModel.__new__(FixedModel)
+    model.predict_proba = lambda texts: np.full((len(texts), 4), 0.3)
+    q = Queue(endless(), model, batch=50).start()
+    assert q.pop(timeout=10) is not None  # an endless pool still yields at once
+
+
+def test_pool_reads_jsonl_and_text_files_with_provenance(tmp_path):
+    jsonl = list(iter_candidates([POOL]))
+    assert jsonl[0].source["corpus"] == "seeds" and jsonl[0].group == "000-0"
+    assert jsonl[1].before == jsonl[0].text and jsonl[0].title.startswith("«الحرس الثوري»")
+    txt = list(iter_candidates([str(ROOT / "seeds" / "002_c4ed5918ed66c263.txt")]))
+    assert len(txt) == 12 and txt[0].source["file"].endswith("002_c4ed5918ed66c263.txt")
+    assert txt[0].source["start"] == 150
+
+
+def test_undo_takes_back_only_the_last_decision_of_that_annotator():
+    a = LabelRecord("نص", ("arms_deals",), annotator="x")
+    b = LabelRecord("نص", ("border_security",), annotator="y")
+    undo = LabelRecord("نص", (), annotator="y", action="undo")
+    assert latest([a, b, undo])[a.hash].labels == ("arms_deals",)
+    assert latest([a, undo]) == {a.hash: a}
+    assert latest([b, undo]) == {}
+
+
+def _writer(path, name, n):
+    for i in range(n):
+        append(path, [LabelRecord(f"فقرة {name} {i} " + "نص " * 200, ("arms_deals",), annotator=name)])
+
+
+def test_two_sessions_appending_at_once_do_not_corrupt_the_store(tmp_path):
+    store = tmp_path / "s.jsonl"
+    ps = [multiprocessing.Process(target=_writer, args=(store, name, 300)) for name in ("a", "b")]
+    for p in ps:
+        p.start()
+    for p in ps:
+        p.join()
+    recs, warnings = read_labels([store])
+    assert warnings == []
+    assert sorted((r.annotator, r.text.split()[2]) for r in recs) == sorted(
+        (name, str(i)) for name in ("a", "b") for i in range(300))
+
+
+# -- the real command through a pty --------------------------------------------------------------
+
+def spawn(store, *extra, env=None):
+    env = {**os.environ, "TAGGER_MODEL": str(store.parent / "no-model"), **(env or {})}
+    return pexpect.spawn(sys.executable, ["-m", "tagger", "label", POOL, "--store", str(store), "--annotator", "t1",
+                                          "--labels", str(store.parent / "none"), "--rtl", "off", *extra],
+                         encoding="utf-8", timeout=60, dimensions=(60, 140), cwd=str(ROOT), env=env)
+
+
+def stored(store):
+    return [json.loads(line) for line in store.read_text(encoding="utf-8").splitlines()]
+
+
+def test_label_three_undo_one_quit(tmp_path):
+    store = tmp_path / "session.jsonl"
+    child = spawn(store)
+    child.expect("0 labeled")
+    child.send("1")
+    child.expect(r"\[x\] 1 arms_deals")
+    child.send("3")
+    child.expect(r"\[x\] 3 us_presence")
+    child.send("\r")
+    child.expect("1 labeled")
+    child.send("0")
+    child.expect("2 labeled")
+    child.send("2")
+    child.expect(r"\[x\] 2 border_security")
+    child.send("\r")
+    child.expect("3 labeled")
+    child.send("u")
+    child.expect("undone")
+    child.send("s")
+    child.expect("1 skipped")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    lines = stored(store)
+    assert [(r["labels"], r["action"]) for r in lines] == [
+        (["arms_deals", "us_presence"], "label"), ([], "label"), (["border_security"], "label"), ([], "undo")]
+    assert all(r["annotator"] == "t1" and r["source"]["corpus"] == "seeds" for r in lines)
+    final = latest(read_labels([store])[0])
+    assert sorted(r.labels for r in final.values()) == [(), ("arms_deals", "us_presence")]
+
+
+def test_kill_9_loses_nothing_decided_and_resuming_skips_it(tmp_path):
+    store = tmp_path / "session.jsonl"
+    child = spawn(store)
+    child.expect("0 labeled")
+    child.send("0")
+    child.expect("1 labeled")
+    child.send("4")
+    child.expect(r"\[x\] 4 kurdish_groups")
+    child.send("\r")
+    child.expect("2 labeled")
+    os.kill(child.pid, signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    lines = stored(store)
+    assert [r["labels"] for r in lines] == [[], ["kurdish_groups"]]
+    total = len({c.hash for c in iter_candidates([POOL])})
+    again = spawn(store)  # resume: label everything left with "no topic"
+    for n in range(2, total):
+        again.expect(f"{n - 2} labeled")
+        again.send("0")
+    again.expect("Nothing left to label")
+    again.expect(pexpect.EOF)
+    hashes = [r["hash"] for r in stored(store)]
+    assert len(hashes) == total and len(set(hashes)) == total  # nothing asked twice, nothing lost
+
+
+def test_label_without_a_terminal_is_a_clear_error(runner):
+    from tagger.cli import app
+
+    r = runner.invoke(app, ["label", POOL])
+    assert r.exit_code == 1 and "needs a terminal" in r.stderr
+
+
+def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path, seed_model):
+    labels = tmp_path / "labels.jsonl"
+    rows = [json.loads(x) for x in (ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows[0]["labels"] = ["kurdish_groups"]  # a deliberate mistake on a paragraph about a missile exhibition
+    labels.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    store = tmp_path / "review.jsonl"
+    child = pexpect.spawn(sys.executable, ["-m", "tagger", "review", "--labels", str(labels), "--store", str(store),
+                                           "--annotator", "rev", "--min-strength", "0.3", "--rtl", "off",
+                                           "--model", str(seed_model)],
+                          encoding="utf-8", timeout=120, dimensions=(60, 140), cwd=str(ROOT))
+    child.expect("0 labeled")
+    child.send("\r")  # confirm the label as shown (the current label is pre-selected)
+    child.expect("1 labeled")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    [rec] = stored(store)
+    original = {text_hash(r["text"]): r["labels"] for r in rows}
+    assert rec["annotator"] == "rev" and rec["labels"] == original[rec["hash"]]

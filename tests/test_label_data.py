@@ -1,0 +1,52 @@
+"""The shipped label files: every line parses, labels are known topics, no paragraph twice."""
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from conftest import ROOT
+from tagger.labelstore import label_files, read_labels, text_hash
+from tagger.taxonomy import load_taxonomy
+
+FILES = label_files(ROOT / "labels")
+TOPICS = {t.id for t in load_taxonomy(ROOT / "labels" / "taxonomy.json")}
+
+
+def test_there_are_label_files():
+    assert {f.name for f in FILES} >= {"seeds.jsonl", "corpus.jsonl"}
+
+
+@pytest.mark.parametrize("path", FILES + label_files(ROOT / "labels" / "agreement"), ids=lambda p: p.name)
+def test_every_line_parses_with_known_topics_and_a_true_hash(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line) for line in lines)
+    records, warnings = read_labels([path])
+    assert warnings == [] and len(records) == len(lines)
+    for r in records:
+        assert set(r.labels) <= TOPICS, r.labels
+        assert r.hash == text_hash(r.text)
+        assert r.annotator and r.time and r.group and r.text.strip()
+
+
+def test_no_text_hash_twice_in_the_training_labels():
+    records, _ = read_labels(FILES)
+    seen = defaultdict(list)
+    for r in records:
+        seen[r.hash].append(r)
+    assert [h for h, rs in seen.items() if len(rs) > 1] == []
+
+
+def test_no_annotator_contradicts_themselves():
+    records, _ = read_labels(FILES + label_files(ROOT / "labels" / "agreement"))
+    answers = defaultdict(set)
+    for r in records:
+        answers[(r.annotator, r.hash)].add(r.labels)
+    assert [k for k, v in answers.items() if len(v) > 1] == []
+
+
+def test_corpus_labels_carry_their_provenance():
+    records, _ = read_labels([ROOT / "labels" / "corpus.jsonl"])
+    for r in records:
+        assert {"corpus", "id", "url", "paragraph", "outlet"} <= set(r.source)
+        assert r.group == r.source["id"]

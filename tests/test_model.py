@@ -1,0 +1,96 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+from tagger.errors import BadModel, ModelNotFound, NotFitted
+from tagger.model import TopicModel
+
+TEXTS = ["صفقة صواريخ إس 400 بين تركيا وروسيا", "حرس الحدود يحبط تسلل مهربين", "القوات الأميركية في قاعدة عين الأسد",
+         "مقاتلو حزب العمال الكردستاني في قنديل", "مباراة كرة القدم انتهت بالتعادل", "أسعار النفط ترتفع اليوم"]
+Y = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]])
+TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
+
+
+@pytest.fixture
+def fitted():
+    m = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
+    m.thresholds_ = np.array([0.3, 0.4, 0.5, 0.6], dtype=np.float32)
+    return m
+
+
+def test_fit_learns_the_training_examples(fitted):
+    assert (fitted.predict(TEXTS) == Y.astype(bool)).all()
+
+
+def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path):
+    fitted.save(tmp_path / "m", {"note": "x"})
+    loaded = TopicModel.load(tmp_path / "m")
+    probe = ["الحدود مع العراق", "صفقة سلاح"]
+    np.testing.assert_array_equal(loaded.predict_proba(probe), fitted.predict_proba(probe))
+    np.testing.assert_array_equal(loaded.thresholds_, fitted.thresholds_)
+    assert loaded.topics == TOPICS and loaded.meta_["note"] == "x"
+
+
+def test_unfitted_model_fails_clearly():
+    with pytest.raises(NotFitted, match="tagger train"):
+        TopicModel(TOPICS).predict(["نص"])
+
+
+def test_missing_model_dir(tmp_path):
+    with pytest.raises(ModelNotFound, match="tagger train"):
+        TopicModel.load(tmp_path / "nope")
+
+
+def test_truncated_weights_are_refused(fitted, tmp_path):
+    d = fitted.save(tmp_path / "m")
+    w = d / "weights.npz"
+    w.write_bytes(w.read_bytes()[:100])
+    with pytest.raises(BadModel, match="truncated"):
+        TopicModel.load(d)
+
+
+def test_foreign_directory_is_refused(tmp_path):
+    (tmp_path / "meta.json").write_text(json.dumps({"hello": 1}))
+    with pytest.raises(BadModel, match="not a tagger model"):
+        TopicModel.load(tmp_path)
+
+
+def test_model_from_a_newer_tagger_is_refused(fitted, tmp_path):
+    d = fitted.save(tmp_path / "m")
+    meta = json.loads((d / "meta.json").read_text())
+    meta["format_version"] = 99
+    (d / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(BadModel, match="newer"):
+        TopicModel.load(d)
+
+
+class _Payload:
+    def __reduce__(self):
+        return (open, ("/tmp/tagger-pwned-by-model", "w"))
+
+
+def test_pickle_payload_in_weights_never_runs(fitted, tmp_path):
+    import hashlib
+    import os
+
+    marker = "/tmp/tagger-pwned-by-model"
+    if os.path.exists(marker):
+        os.remove(marker)
+    d = fitted.save(tmp_path / "m")
+    payload = pickle.dumps(_Payload())
+    (d / "weights.npz").write_bytes(payload)
+    meta = json.loads((d / "meta.json").read_text())
+    meta["weights_sha256"] = hashlib.sha256(payload).hexdigest()  # a crafted model matches its own hash
+    (d / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(BadModel):
+        TopicModel.load(d)
+    assert not os.path.exists(marker)
+
+
+def test_save_replaces_an_existing_model_atomically(fitted, tmp_path):
+    d = fitted.save(tmp_path / "m")
+    fitted.save(d)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    TopicModel.load(d)

@@ -1,0 +1,149 @@
+"""--jobs and Dask: the same records as one process, whatever happens to a worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+
+import pytest
+
+from conftest import ROOT, SEEDS
+from tagger.classify import classify_records, load_model
+from tagger.cli import app
+from tagger.parallel import partitions, run_dask
+from tagger.segment import segment
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """300 articles assembled from seed paragraphs (deterministic), as a JSONL corpus."""
+    paras = [(a.title, p.text) for f in SEEDS for a in segment(f.read_text(encoding="utf-8")) for p in a.paragraphs]
+    rng = random.Random(7)
+    path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(300):
+            picked = rng.sample(paras, rng.randint(1, 6))
+            fh.write(json.dumps({"id": f"a{i:03d}", "title": picked[0][0], "text": "\n".join(t for _, t in picked)},
+                                ensure_ascii=False) + "\n")
+    return path
+
+
+def jsonl(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def single(corpus, seed_model):
+    from typer.testing import CliRunner
+
+    r = CliRunner().invoke(app, ["classify", str(corpus), "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 0, r.output
+    recs = jsonl(r.stdout)
+    assert len(recs) == 300 and [x["id"] for x in recs] == [f"a{i:03d}" for i in range(300)]
+    return recs
+
+
+def test_jobs_gives_exactly_the_single_process_records(runner, corpus, seed_model, single):
+    r = runner.invoke(app, ["classify", str(corpus), str(ROOT / "seeds"), "-f", "jsonl", "-m", str(seed_model),
+                            "--jobs", "2", "--partition-size", "40"])
+    assert r.exit_code == 0, r.output
+    recs = jsonl(r.stdout)
+    assert recs[:300] == single
+    assert len(recs) == 307  # and the seed files' 7 articles, after the corpus, in order
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as c, Client(c) as client:
+        yield client
+
+
+def test_dask_records_equal_the_single_process_output(cluster, corpus, seed_model, single, tmp_path):
+    model = load_model(seed_model)
+    got = []
+    summary = run_dask(partitions([str(corpus)], size=25), model, cluster, "seedmodel",
+                       on_records=got.extend)
+    assert (summary.partitions, summary.articles_in, summary.records_out) == (12, 300, 300)
+    assert got == single
+    out = tmp_path / "shards"
+    summary = run_dask(partitions([str(corpus)], size=25), model, cluster, "seedmodel", output=out)
+    shards = sorted(out.glob("part-*.jsonl"))
+    assert len(shards) == 12 and not list(out.glob(".*tmp"))
+    assert [r for s in shards for r in jsonl(s.read_text(encoding="utf-8"))] == single
+
+
+def test_a_killed_worker_loses_no_article(cluster, corpus, seed_model, single):
+    model = load_model(seed_model)
+    pids = list(cluster.run(os.getpid).values())
+    got = []
+    killed = []
+
+    def on_records(records):
+        got.extend(records)
+        if not killed:
+            os.kill(pids[0], signal.SIGKILL)  # mid-run: most partitions are still to come
+            killed.append(pids[0])
+
+    summary = run_dask(partitions([str(corpus)], size=5), model, cluster, "seedmodel", window=20,
+                       on_records=on_records)
+    assert killed and summary.articles_in == summary.records_out == 300
+    assert [r["id"] for r in got] == [f"a{i:03d}" for i in range(300)]  # each exactly once, in order
+    assert got == single
+
+
+def test_losing_every_copy_of_the_model_loses_no_article(cluster, corpus, seed_model, single):
+    model = load_model(seed_model)
+    got = []
+    killed = []
+
+    def on_records(records):
+        got.extend(records)
+        if not killed:  # every worker at once: the scattered model is gone with them
+            killed.extend(cluster.run(os.getpid).values())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    summary = run_dask(partitions([str(corpus)], size=10), model, cluster, "seedmodel", window=20,
+                       on_records=on_records)
+    assert killed and summary.articles_in == summary.records_out == 300
+    assert got == single
+
+
+def test_two_runs_in_a_row_with_the_same_model(cluster, corpus, seed_model, single):
+    model = load_model(seed_model)  # the second run scatters while the first run's copy is released
+    for _ in range(5):
+        got = []
+        run_dask(partitions([str(corpus)], size=50), model, cluster, "seedmodel", on_records=got.extend)
+        assert got == single
+
+
+def test_dask_cli_local_cluster_reports_counts(runner, corpus, seed_model, tmp_path):
+    r = runner.invoke(app, ["classify", str(corpus), "--dask", "local", "-m", str(seed_model),
+                            "--partition-size", "100", "--output", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert "dask: 3 partitions, 300 articles in, 300 records out" in r.stderr
+    assert len(list((tmp_path / "out").glob("part-*.jsonl"))) == 3
+
+
+def test_the_python_api_maps_over_a_dask_bag(cluster, corpus, seed_model, single):
+    import dask.bag as db
+
+    model = load_model(seed_model)
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    bag = db.from_sequence(records, npartitions=4)
+    out = bag.map_partitions(lambda part: [a.to_dict() for a in classify_records(list(part), model,
+                                                                                  str(corpus), "seedmodel")])
+    got = out.compute(scheduler=cluster.get)
+    assert [(r["id"], r["labels"], r["scores"]) for r in got] == [(r["id"], r["labels"], r["scores"]) for r in single]
+
+
+def test_unreachable_scheduler_is_a_clear_error(runner, seed_model):
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "tcp://127.0.0.1:9", "-m", str(seed_model)])
+    assert r.exit_code == 1 and "cannot reach the Dask scheduler" in r.stderr

@@ -1,0 +1,232 @@
+"""Bad input, crashes and hostile files: a clear error and nothing lost (one test per case)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SEEDS
+from tagger.cli import app
+from tagger.labelstore import LabelRecord, append, read_labels
+from tagger.model import TopicModel
+from tagger.segment import iter_articles, iter_lines, segment
+
+TAGGER = [sys.executable, "-m", "tagger"]
+SEED_002 = str(ROOT / "seeds" / "002_c4ed5918ed66c263.txt")
+
+
+def jsonl(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_unreadable_file_is_named_and_the_rest_processed(runner, seed_model, tmp_path, monkeypatch):
+    bad = tmp_path / "locked.txt"
+    bad.write_text("نص", encoding="utf-8")
+    real_open = open
+
+    def guarded(path, *a, **k):
+        if str(path) == str(bad):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", guarded)
+    r = runner.invoke(app, ["classify", str(bad), SEED_002, "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 1
+    assert f"Error: {bad}: cannot read (Permission denied)" in r.stderr
+    assert len(jsonl(r.stdout)) == 1
+
+
+def test_directory_without_txt_files(runner, seed_model, tmp_path):
+    (tmp_path / "notes.md").write_text("x")
+    r = runner.invoke(app, ["classify", str(tmp_path), "-m", str(seed_model), "-f", "jsonl"])
+    assert r.exit_code == 1 and f"Error: {tmp_path}: directory holds no .txt files" in r.stderr
+
+
+def test_file_with_no_arabic_is_an_empty_record(runner, seed_model, tmp_path):
+    f = tmp_path / "en.txt"
+    f.write_text("Breaking news\n\nThe minister said talks went well.\n", encoding="utf-8")
+    r = runner.invoke(app, ["classify", str(f), "-m", str(seed_model), "-f", "jsonl"])
+    assert r.exit_code == 0
+    [rec] = jsonl(r.stdout)
+    assert rec["paragraphs"] == [] and rec["labels"] == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1256"])
+def test_encodings_and_mixed_newlines_keep_offsets_right(runner, seed_model, tmp_path, encoding):
+    text = SEEDS[2].read_text(encoding="utf-8").replace("\n", "\r\n", 7)
+    f = tmp_path / "x.txt"
+    f.write_bytes(text.encode(encoding))
+    r = runner.invoke(app, ["classify", str(f), "-m", str(seed_model), "-f", "jsonl"])
+    assert r.exit_code == 0, r.output
+    [rec] = jsonl(r.stdout)
+    assert len(rec["paragraphs"]) == 12
+    for p in rec["paragraphs"]:
+        assert text[p["start"]:p["end"]] == p["text"]
+
+
+def test_one_very_long_line_is_cut_into_sentence_pieces_with_true_offsets():
+    sentence = "وقال المسؤول إن قوات حرس الحدود أحبطت محاولة تسلل جديدة رقم {n} الليلة الماضية. "
+    text = "عنوان\n\n" + "".join(sentence.format(n=n) for n in range(18000))  # one line of about 1.5 MB
+    [a] = segment(text)
+    assert len(a.paragraphs) > 500
+    assert all(text[p.start:p.end] == p.text and len(p.text) <= 2000 for p in a.paragraphs)
+    assert all(p.text.endswith(".") for p in a.paragraphs[:-1])
+
+
+def test_segmentation_streams_so_memory_is_bounded():
+    """An endless input yields its first articles: nothing waits for the end of the text."""
+    page = ("خبر رقم {n}\n\nوقال المسؤول إن الحدود مغلقة منذ أمس أمام الشاحنات.\n"
+            "وأضاف أن المحادثات ستستمر الأسبوع المقبل.\n\n\n")
+    endless = (page.format(n=n) for n in itertools.count())
+    first = list(itertools.islice(iter_articles(iter_lines(endless)), 3))
+    assert [a.title for a in first] == ["خبر رقم 0", "خبر رقم 1", "خبر رقم 2"]
+
+
+def test_an_endless_article_is_emitted_in_parts():
+    para = "وقال المسؤول إن المحادثات ستستمر الأسبوع المقبل في العاصمة {n}.\n"
+    endless = itertools.chain(["عنوان طويل\n\n"], (para.format(n=n) for n in itertools.count()))
+    a, b = itertools.islice(iter_articles(iter_lines(endless)), 2)
+    assert len(a.paragraphs) == 1000 and b.title == "عنوان طويل" and b.paragraphs[0].start > a.end
+
+
+def test_truncated_and_garbage_label_lines_are_skipped_with_a_warning(tmp_path):
+    f = tmp_path / "l.jsonl"
+    good = LabelRecord(text="نص أول", labels=("border_security",))
+    append(f, [good])
+    with open(f, "ab") as fh:
+        fh.write(b"not json\n")
+        fh.write(b'{"text": "\xd9\x86\xd8\xb5", "lab')  # killed mid-write
+    before = f.read_bytes()
+    recs, warnings = read_labels([f])
+    assert [r.text for r in recs] == ["نص أول"]
+    assert any(":2: skipped" in w for w in warnings) and any("truncated last line" in w for w in warnings)
+    assert f.read_bytes() == before  # reading never rewrites
+    append(f, [LabelRecord(text="نص ثان", labels=())])
+    recs, _ = read_labels([f])
+    assert [r.text for r in recs] == ["نص أول", "نص ثان"]  # the next append starts on a fresh line
+
+
+def test_train_cli_warns_about_bad_label_lines(runner, tmp_path):
+    f = tmp_path / "l.jsonl"
+    f.write_bytes((ROOT / "labels" / "seeds.jsonl").read_bytes() + b'{"text": "x", "lab')
+    r = runner.invoke(app, ["train", "-l", str(f), "-o", str(tmp_path / "m"), "--folds", "2"])
+    assert r.exit_code == 0, r.output
+    assert "Warning:" in r.stderr and "truncated last line" in r.stderr
+
+
+def test_full_disk_while_saving_keeps_the_old_model(runner, tmp_path, monkeypatch):
+    out = tmp_path / "m"
+    r = runner.invoke(app, ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out), "--folds", "2"])
+    assert r.exit_code == 0
+    before = (out / "weights.npz").read_bytes()
+
+    def no_space(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", no_space)
+    r = runner.invoke(app, ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out), "--folds", "2"])
+    assert r.exit_code == 1
+    assert "Error: cannot write the model" in r.stderr and "No space left" in r.stderr
+    assert (out / "weights.npz").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no half-written directory left
+    TopicModel.load(out)
+
+
+def test_read_only_models_directory_keeps_the_old_model(runner, tmp_path, monkeypatch):
+    out = tmp_path / "m"
+    r = runner.invoke(app, ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out), "--folds", "2"])
+    before = (out / "weights.npz").read_bytes()
+    import tempfile as tf
+
+    def read_only(*a, **k):  # what mkdtemp meets in a read-only directory (root ignores chmod, so simulate)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tf, "mkdtemp", read_only)
+    r = runner.invoke(app, ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out), "--folds", "2"])
+    assert r.exit_code == 1 and "Error: cannot write the model" in r.stderr and "Permission denied" in r.stderr
+    assert "Traceback" not in r.output
+    assert (out / "weights.npz").read_bytes() == before
+
+
+def test_stdout_closed_early_exits_quietly():
+    cmd = " ".join(TAGGER) + f" classify {ROOT / 'seeds'} -f jsonl | head -c 10 >/dev/null"
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=ROOT)
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+    assert r.stderr.strip() == ""
+
+
+def _default_sigint() -> None:
+    """In the child: take Ctrl-C as a terminal would deliver it, even if this test run was started
+    in the background (where SIGINT is ignored and the child would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _slow_stdin_process(args):
+    return subprocess.Popen(TAGGER + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT, preexec_fn=_default_sigint)
+
+
+def _wait_reading_stdin(pid: int, timeout: float = 60) -> None:
+    """Wait until the process blocks in read() on fd 0 (so it is past start-up, inside classify)."""
+    nr = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            call = Path(f"/proc/{pid}/syscall").read_text().split()
+        except OSError:
+            call = []
+        if nr is None and len(call) > 1:
+            time.sleep(5)
+            return
+        if call[:2] == [nr, "0x0"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("classify never waited on stdin")
+
+
+def test_ctrl_c_during_classify_exits_130_with_one_line():
+    p = _slow_stdin_process(["classify", "-", "-f", "jsonl"])
+    p.stdin.write(SEEDS[0].read_bytes())
+    p.stdin.flush()
+    _wait_reading_stdin(p.pid)  # the model is loaded and classify waits for the rest of stdin
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130
+    assert err.decode().strip() == "Interrupted."
+
+
+def test_ctrl_c_during_train_exits_130_and_keeps_the_old_model(tmp_path):
+    out = tmp_path / "m"
+    subprocess.run(TAGGER + ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out), "--folds", "2"],
+                   check=True, capture_output=True, cwd=ROOT)
+    before = (out / "weights.npz").read_bytes()
+    p = subprocess.Popen(TAGGER + ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, preexec_fn=_default_sigint)
+    time.sleep(3)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert err.decode().strip().splitlines()[-1] == "Interrupted."
+    assert (out / "weights.npz").read_bytes() == before
+
+
+@pytest.mark.parametrize("delay", [1.5, 3.0, 4.5])
+def test_kill_9_during_train_leaves_the_old_or_the_new_model(tmp_path, delay):
+    out = tmp_path / "m"
+    args = TAGGER + ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out), "--folds", "2"]
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    time.sleep(delay)
+    p.kill()
+    p.wait()
+    TopicModel.load(out)  # loads cleanly: never half-written

@@ -1,0 +1,95 @@
+import json
+
+import pytest
+
+from conftest import DATA, SEEDS
+from tagger.segment import line_kind, segment
+
+
+def _expected(seed):
+    return json.loads((DATA / seed.name.replace(".txt", ".segments.json")).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name)
+def test_seed_segmentation_matches_golden(seed):
+    text = seed.read_text(encoding="utf-8")
+    got = [{"title": a.title, "start": a.start, "end": a.end,
+            "paragraphs": [{"start": p.start, "end": p.end, "text": p.text} for p in a.paragraphs]}
+           for a in segment(text)]
+    assert got == _expected(seed)["articles"]
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name)
+def test_offsets_point_at_the_paragraph_text(seed):
+    text = seed.read_text(encoding="utf-8")
+    for a in segment(text):
+        assert 0 <= a.start <= a.end <= len(text)
+        ends = [a.start]
+        for p in a.paragraphs:
+            assert text[p.start:p.end] == p.text
+            assert p.start >= ends[-1]
+            ends.append(p.end)
+
+
+def test_two_articles_in_file_000():
+    titles = [a.title for a in segment(SEEDS[0].read_text(encoding="utf-8"))]
+    assert titles == ["«الحرس الثوري» يدعو العراق إلى تعزيز التعاون العسكري",
+                      "أميركا تطلب من تركيا الضغط على «حماس» للقبول بوقف النار في غزة"]
+
+
+def test_related_block_in_003_belongs_to_neither_article():
+    text = SEEDS[3].read_text(encoding="utf-8")
+    arts = segment(text)
+    assert [a.title for a in arts] == ["قائد «برية» الجيش الإيراني يبحث التعاون العسكري في موسكو",
+                                       "تركيا تعلن «تطهير» مناطق عراقية من «العمال الكردستاني»"]
+    related_start = text.index("مقالات ذات صلة")
+    related_end = text.index("تركيا تعلن «تطهير»")
+    for a in arts:
+        for p in a.paragraphs:
+            assert not (related_start <= p.start < related_end), p.text
+    assert arts[0].paragraphs[-1].text.startswith("وتسعى إيران، منذ وقت طويل")
+
+
+FURNITURE = ["TT", "+ الخط -", "دلالات", "يمكنكم الآن متابعة آخر الأخبار مجاناً من خلال حسابنا على تويتر",
+             "إضغط هنا للإشتراك", "15 نوفمبر 2020", "«الشرق الأوسط» (واشنطن)", "// انتهى //", "rlm;", "&nbsp;",
+             "عين اليوم – متابعات", "للتواصل مع الكاتب ارسل رسالة SMS", "88591 - Stc",
+             "** جميع المقالات المنشورة تمثل رأي كتابها فقط.", "* خدمة «نيويورك تايمز»", "...المزيد",
+             "غولر خلال اجتماع لجنة الخطة والموازنة بالبرلمان التركي (وزارة الدفاع التركية)",
+             "يمكنكم استلام إشعارات بأهم الموضوعات بعد تحميل أحدث نسخة من تطبيق بي بي سي",
+             "الرياض - واس", "-----------------------"]
+
+
+@pytest.mark.parametrize("line", FURNITURE)
+def test_page_furniture_is_not_content(line):
+    assert line_kind(line) not in ("heading", "body")
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name)
+def test_no_furniture_reaches_paragraphs(seed):
+    for a in segment(seed.read_text(encoding="utf-8")):
+        for p in a.paragraphs:
+            assert p.text not in ("TT", "+ الخط -", "دلالات") and "إضغط هنا" not in p.text
+            assert not p.text.startswith(("صورة تناقلتها", "فيدان وبلينكن في تصريحات"))
+
+
+def test_repeated_caption_lines_are_dropped_but_a_repeated_body_paragraph_is_kept_once():
+    body = "وقالت الوزارة في بيان إن قواتها قتلت عشرة مسلحين في مناطق حدودية خلال عملية أمس."
+    text = f"عنوان الخبر هنا\n\nصورة من الحدود\nصورة من الحدود\n{body}\n{body}\nوأضافت أن العملية مستمرة حتى الآن.\n"
+    [a] = segment(text)
+    assert [p.text for p in a.paragraphs] == [body, "وأضافت أن العملية مستمرة حتى الآن."]
+
+
+def test_corpus_record_is_one_article():
+    text = "خبر أول\n\n\nوقال المتحدث إن المحادثات مستمرة.\nوأضاف أن الجولة المقبلة الشهر المقبل.\n"
+    assert len(segment(text, split_articles=False)) == 1
+
+
+def test_crlf_offsets():
+    text = "عنوان\r\n\r\nوقال المسؤول إن الحدود مغلقة.\r\nوأضاف أن الحرس في حالة تأهب.\r\n"
+    [a] = segment(text)
+    assert [text[p.start:p.end] for p in a.paragraphs] == [p.text for p in a.paragraphs]
+    assert a.paragraphs[0].text == "وقال المسؤول إن الحدود مغلقة."
+
+
+def test_empty_and_whitespace_text_have_no_articles():
+    assert segment("") == [] and segment(" \n\t\n") == []

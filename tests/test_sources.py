@@ -1,0 +1,46 @@
+import codecs
+
+import pytest
+
+from tagger.errors import BadInput, InputNotFound
+from tagger.sources import decode, iter_sources, Source
+
+TEXT = "إيران والعراق يعززان أمن الحدود\r\nوقال المسؤول إن «الحدود» آمنة.\n"
+
+
+@pytest.mark.parametrize("data,enc", [
+    (TEXT.encode("utf-8"), "utf-8"),
+    (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig"),
+    (TEXT.encode("utf-16"), "utf-16"),
+    (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
+    (TEXT.encode("cp1256"), "cp1256"),
+])
+def test_encodings_found_in_the_wild_decode_to_the_same_text(data, enc):
+    assert decode(data) == (TEXT, enc)
+
+
+@pytest.mark.parametrize("data,what", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG image"),
+    (b"PK\x03\x04\x14\x00", "zip archive"),
+    (b"abc\x00\x00\x01def", "binary data"),
+])
+def test_binary_data_is_refused(data, what):
+    with pytest.raises(BadInput, match=what):
+        decode(data, "x.bin")
+
+
+def test_missing_paths_and_empty_dirs_are_reported_in_place(tmp_path):
+    (tmp_path / "empty").mkdir()
+    good = tmp_path / "a.txt"
+    good.write_text("نص", encoding="utf-8")
+    items = list(iter_sources([str(tmp_path / "nope.txt"), str(tmp_path / "empty"), str(good)]))
+    assert isinstance(items[0], InputNotFound) and "nope.txt" in str(items[0])
+    assert isinstance(items[1], InputNotFound) and "no .txt files" in str(items[1])
+    assert isinstance(items[2], Source) and items[2].text == "نص"
+
+
+def test_directories_are_read_recursively_in_order(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name in ("b/2.txt", "1.txt", "b/skip.md"):
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    assert [s.text for s in iter_sources([str(tmp_path)])] == ["1.txt", "b/2.txt"]

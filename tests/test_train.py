@@ -1,0 +1,67 @@
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from tagger.errors import BadLabels
+from tagger.model import TopicModel
+from tagger.train import best_threshold, folds, load_training_set, train
+
+TAXONOMY = ROOT / "labels" / "taxonomy.json"
+SEED_LABELS = ROOT / "labels" / "seeds.jsonl"
+
+
+def test_seed_model_meta_records_what_was_trained(seed_model):
+    meta = json.loads((seed_model / "meta.json").read_text(encoding="utf-8"))
+    assert meta["topics"] == ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
+    assert set(meta["thresholds"]) == set(meta["topics"])
+    assert meta["cv"]["grouped_by"] == "article"
+    assert set(meta["cv"]["per_topic"]) == set(meta["topics"])
+    assert {"precision", "recall", "f1", "support"} <= set(meta["cv"]["per_topic"]["arms_deals"])
+    assert {"scikit-learn", "numpy", "pyarabic", "tagger"} <= set(meta["versions"])
+    assert len(meta["training"]["labels_sha256"]) == 64
+
+
+def test_training_is_reproducible(seed_model, tmp_path):
+    again = train([SEED_LABELS], TAXONOMY, grid=[("word+char", 10.0)], n_splits=3)
+    again.model.save(tmp_path / "m", again.meta)
+    a, b = TopicModel.load(seed_model), TopicModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+
+
+def test_folds_never_split_an_article():
+    ts = load_training_set([SEED_LABELS], TAXONOMY)
+    seen = {}
+    for k, test in enumerate(folds(ts, 3)):
+        for i in test:
+            assert seen.setdefault(ts.groups[i], k) == k
+
+
+def test_unknown_label_is_refused(tmp_path):
+    f = tmp_path / "l.jsonl"
+    f.write_text(json.dumps({"text": "نص", "labels": ["weather"]}) + "\n", encoding="utf-8")
+    with pytest.raises(BadLabels, match="weather"):
+        load_training_set([f], TAXONOMY)
+
+
+def test_a_new_topic_in_the_taxonomy_needs_no_code(tmp_path):
+    tax = tmp_path / "taxonomy.json"
+    tax.write_text(json.dumps([{"id": "sport", "name": "رياضة", "description": "sport"},
+                               {"id": "economy", "name": "اقتصاد", "description": "economy"}]), encoding="utf-8")
+    rows = [("فاز الفريق بالمباراة النهائية للدوري", ["sport"]), ("سجل اللاعب هدفين في المباراة", ["sport"]),
+            ("ارتفعت أسعار النفط في الأسواق", ["economy"]), ("تراجع مؤشر البورصة اليوم", ["economy"]),
+            ("المنتخب يستعد لكأس العالم", ["sport"]), ("البنك المركزي يرفع سعر الفائدة", ["economy"])]
+    f = tmp_path / "l.jsonl"
+    f.write_text("".join(json.dumps({"text": t, "labels": l, "group": str(i)}, ensure_ascii=False) + "\n"
+                         for i, (t, l) in enumerate(rows)), encoding="utf-8")
+    result = train([f], tax, grid=[("char", 10.0)], n_splits=2)
+    assert result.model.topics == ["sport", "economy"]
+    assert result.model.predict(["اللاعب سجل هدفا في المباراة"]).tolist() == [[True, False]]
+
+
+def test_best_threshold_maximises_f1():
+    y = np.array([0, 0, 1, 1, 1])
+    p = np.array([0.1, 0.42, 0.45, 0.8, 0.9])
+    assert 0.42 < best_threshold(y, p) <= 0.45
