@@ -1,0 +1,134 @@
+"""Simulated labeling sessions: macro-F1 against the number of labels for each strategy.
+
+The labeled set is split by article: 25 % held out as the test set, the rest is the
+pool whose labels are revealed only when a strategy asks for them. Each run starts from
+the same 40 random labels, then asks batches of 40 chosen by `uncertain` (tagger's
+default), `rare` or `random` (the same `active.priorities` the session uses, with the rare
+boost from the labels gathered so far), retrains, and scores the test set with
+thresholds tuned on the labels gathered so far (3-fold). Several seeds; the table gives
+the mean. Target: `uncertain` reaches random's final macro-F1 with at most 60 % of the labels.
+
+    python benchmarks/active_learning.py [--seeds 3] [--budget 800]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit
+
+from common import OUT, ROOT, save
+from tagger.active import priorities, topic_weights
+from tagger.model import TopicModel
+from tagger.train import best_threshold, load_training_set, prf
+
+START, STEP = 40, 40
+
+
+def thresholds(counts, y, groups, ids, features, C, seed):
+    """Per-topic thresholds from 3-fold out-of-fold scores on the labels gathered so far."""
+    from sklearn.model_selection import GroupKFold
+    p = np.zeros(y.shape)
+    k = min(3, len(set(groups)))
+    for tr, te in GroupKFold(n_splits=k).split(counts, y, groups):
+        p[te] = TopicModel(ids, features=features, C=C, seed=seed).fit_counts(counts[tr], y[tr]).proba_counts(counts[te])
+    return np.array([best_threshold(y[:, j], p[:, j]) for j in range(y.shape[1])])
+
+
+def run(strategy, seed, X, ts, pool, test, budget, features, C, per_article=None):
+    ids = [t.id for t in ts.topics]
+    rng = random.Random(seed)
+    labeled = rng.sample(list(pool), START)
+    rest = [i for i in pool if i not in set(labeled)]
+    curve = []
+    groups = np.array(ts.groups)
+    while True:
+        idx = np.array(labeled)
+        model = TopicModel(ids, features=features, C=C, seed=seed).fit_counts(X[idx], ts.y[idx])
+        model.thresholds_ = thresholds(X[idx], ts.y[idx], groups[idx], ids, features, C, seed)
+        pred = model.proba_counts(X[test]) >= model.thresholds_
+        macro = np.mean([prf(ts.y[test, j], pred[:, j])["f1"] for j in range(len(ids))])
+        curve.append((len(labeled), round(float(macro), 4)))
+        if len(labeled) >= budget or not rest:
+            return curve
+        p = model.proba_counts(X[rest])
+        w = topic_weights(ts.y[idx].sum(axis=0))
+        prio = priorities(p, model.thresholds_, w, strategy, rng)
+        order = np.argsort(-prio, kind="stable")
+        taken: dict[str, int] = {}
+        chosen = []
+        for k in order:  # optionally at most `per_article` paragraphs of one article per batch
+            g = ts.groups[rest[k]]
+            if per_article and strategy != "random" and taken.get(g, 0) >= per_article:
+                continue
+            taken[g] = taken.get(g, 0) + 1
+            chosen.append(rest[k])
+            if len(chosen) == STEP:
+                break
+        labeled += chosen
+        chosen_set = set(chosen)
+        rest = [i for i in rest if i not in chosen_set]
+
+
+def plot(res: dict) -> str | None:
+    """Learning curves as benchmarks/active_learning.png (needs matplotlib, in the bench extra)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for s, pts in res["mean_macro_f1"].items():
+        ax.plot([n for n, _ in pts], [f for _, f in pts], marker="o", ms=3, label=s)
+    ax.axhline(res["random_final_macro_f1"], color="grey", ls=":", lw=1)
+    ax.set_xlabel("labeled paragraphs")
+    ax.set_ylabel("macro-F1 on held-out articles")
+    ax.set_title(f"Simulated labeling sessions (mean of {res['seeds']} seeds)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(OUT.parent / "active_learning.png", dpi=120)
+    return "benchmarks/active_learning.png"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--budget", type=int, default=800)
+    ap.add_argument("--plot-only", action="store_true", help="redraw the plot from out/active_learning.json")
+    ap.add_argument("--per-article", type=int, default=None,
+                    help="at most this many paragraphs of one article per batch (uncertain, rare)")
+    ap.add_argument("--name", default="active_learning", help="name of the result file in out/")
+    args = ap.parse_args()
+    if args.plot_only:
+        import json
+        res = json.loads((OUT / "active_learning.json").read_text(encoding="utf-8"))
+        res["plot"] = plot(res)
+        (OUT / "active_learning.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+        return
+    ts = load_training_set(sorted((ROOT / "labels").glob("*.jsonl")), ROOT / "labels" / "taxonomy.json")
+    features, C = "word+char", 10.0
+    X = TopicModel(features=features).counts(ts.texts)
+    tr, te = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=0).split(X, ts.y, ts.groups))
+    budget = min(args.budget, len(tr))
+    curves = {s: [run(s, seed, X, ts, list(tr), te, budget, features, C, args.per_article)
+                  for seed in range(args.seeds)]
+              for s in ("uncertain", "rare", "random")}
+    mean = {s: [(n, round(float(np.mean([c[k][1] for c in cs])), 4)) for k, (n, _) in enumerate(cs[0])]
+            for s, cs in curves.items()}
+    final_random = mean["random"][-1][1]
+    reach = next((n for n, f in mean["uncertain"] if f >= final_random), None)
+    res = {"pool": len(tr), "test": len(te), "seeds": args.seeds, "start": START, "step": STEP, "budget": budget,
+           "per_article": args.per_article,
+           "mean_macro_f1": mean, "random_final_macro_f1": final_random,
+           "uncertain_labels_to_reach_random_final": reach,
+           "fraction_of_random_labels": None if reach is None else round(reach / mean["random"][-1][0], 3)}
+    res["target_met"] = res["fraction_of_random_labels"] is not None and res["fraction_of_random_labels"] <= 0.6
+    res["plot"] = plot(res) if args.name == "active_learning" else None
+    save(args.name, res)
+
+
+if __name__ == "__main__":
+    main()

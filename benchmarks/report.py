@@ -1,0 +1,154 @@
+"""Write benchmarks/RESULTS.md from the figures in benchmarks/out/*.json.
+
+    python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+
+def load(name):
+    p = OUT / f"{name}.json"
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
+
+
+def mark(ok):
+    return "met" if ok else "**missed**"
+
+
+def main() -> None:
+    parts = ["# Benchmark results", "",
+             "Produced by `python benchmarks/report.py` from `benchmarks/out/*.json`; each section names the "
+             "command that produced it. Figures are from one run on the machine below; the machine is shared "
+             "and noisy, so timings vary by ±15 % between runs.", ""]
+    any_machine = next((load(n)["machine"] for n in ("accuracy", "throughput", "coldstart", "memory") if load(n)), None)
+    if any_machine:
+        m = any_machine
+        parts += [f"Machine: {m['cores']} cores, {m['cpu']}; Python {m['versions']['python']}, numpy "
+                  f"{m['versions']['numpy']}, scikit-learn {m['versions']['scikit-learn']}, fastText "
+                  f"{m['versions'].get('fasttext', '?')} (fasttext-numpy2-wheel). Date: {m['date']}.", ""]
+    summary = []
+    a = load("accuracy")
+    if a:
+        summary.append(("macro-F1 on our topics ≥ fastText + 0.05",
+                        f"{a['tagger']['macro_f1']:.3f} vs {a['fasttext']['macro_f1']:.3f} "
+                        f"({a['macro_f1_difference']:+.3f})", mark(a["target_met"])))
+    t = load("throughput")
+    if t:
+        summary.append(("throughput ≥ 1.0× fastText predict, one core",
+                        f"{t['ratio_vs_fasttext_predict']:.2f}× (vs fastText incl. normalisation: "
+                        f"{t['ratio_vs_fasttext_normalise_and_predict']:.2f}×)",
+                        mark(t["ratio_vs_fasttext_predict"] >= 1.0)))
+        summary.append(("close to 2× with --jobs 2", f"{t['jobs_2_speedup']:.2f}×", mark(t["jobs_2_speedup"] >= 1.7)))
+    c = load("coldstart")
+    if c:
+        summary.append(("cold single-article classify ≤ 0.6 s median", f"{c['tagger_classify']['median_s']:.3f} s "
+                        f"(fastText CLI {c['fasttext_cli_predict_prob']['median_s']:.3f} s)", mark(c["target_met"])))
+    mem = load("memory")
+    if mem:
+        summary.append(("peak memory ≤ 400 MB, whole corpus",
+                        f"{mem['whole_corpus_57015_articles']['peak_rss_mb']:.0f} MB", mark(mem["target_met"])))
+    tt = load("train_time")
+    if tt:
+        summary.append(("`tagger train` ≤ 60 s", f"{tt['seconds']:.1f} s", mark(tt["target_met"])))
+    al = load("active_learning")
+    if al:
+        frac = al["fraction_of_random_labels"]
+        summary.append(("active learning: random's final macro-F1 with ≤ 60 % of the labels",
+                        "not reached" if frac is None else f"{frac * 100:.0f} % of the labels", mark(al["target_met"])))
+    parts += ["## Targets", "", "| target | result | |", "| --- | --- | --- |"]
+    parts += [f"| {a_} | {b_} | {c_} |" for a_, b_, c_ in summary]
+    parts.append("")
+    if a:
+        parts += ["## 1. Accuracy on our topics", "", "`python benchmarks/accuracy.py`", "",
+                  f"{a['paragraphs']} labeled paragraphs from {a['articles']} articles, {a['folds']}-fold cross-validation "
+                  "grouped by article (the same folds for both); each system chosen on its grid by that CV; every "
+                  "fold cut at per-topic thresholds tuned on the other folds. fastText: supervised, `-loss ova`, "
+                  f"word n-grams {a['fasttext']['wordNgrams']}, subwords {a['fasttext']['minn']}-{a['fasttext']['maxn']}, "
+                  f"dim {a['fasttext']['dim']}, best epoch {a['fasttext']['epoch']} and lr {a['fasttext']['lr']}; "
+                  f"tagger: best `{a['tagger']['features']}`, C = {a['tagger']['C']:g}.", "",
+                  "| topic | tagger P | tagger R | tagger F1 | fastText P | fastText R | fastText F1 |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for topic, m in a["tagger"]["per_topic"].items():
+            f = a["fasttext"]["per_topic"][topic]
+            parts.append(f"| `{topic}` | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+                         f"{f['precision']:.3f} | {f['recall']:.3f} | {f['f1']:.3f} |")
+        parts += [f"| **macro** | | | **{a['tagger']['macro_f1']:.3f}** | | | **{a['fasttext']['macro_f1']:.3f}** |", "",
+                  f"Grid (macro-F1): tagger {a['grid']['tagger']}; fastText (epoch, lr) {a['grid']['fasttext']}.", ""]
+    s = load("sections")
+    if s:
+        parts += ["## 2. A second task: site sections", "", "`python benchmarks/sections.py`", "",
+                  f"{s['task']}; {s['split']}; {s['train_articles']} training and {s['test_articles']} test articles. "
+                  "tagger is trained through a new taxonomy file and label file (no code change); each article is "
+                  "its title and first 1,500 characters; the prediction is the highest-scoring section.", "",
+                  "| | accuracy | macro-F1 | training (s) |", "| --- | ---: | ---: | ---: |",
+                  f"| tagger (`{s['tagger']['features']}`) | {s['tagger']['accuracy']:.3f} | {s['tagger']['macro_f1']:.3f} "
+                  f"| {s['tagger']['train_seconds']} (incl. CV over 2 feature sets) |",
+                  f"| fastText (softmax, 25 epochs) | {s['fasttext']['accuracy']:.3f} | {s['fasttext']['macro_f1']:.3f} "
+                  f"| {s['fasttext']['train_seconds']} |", ""]
+    if t:
+        parts += ["## 3. Throughput", "", "`python benchmarks/throughput.py`", "",
+                  f"The first {t['articles']:,} articles of the corpus: {t['paragraphs']:,} paragraphs, "
+                  f"{t['megabytes']} MB of text.", "",
+                  "| | seconds | paragraphs/s | ratio |", "| --- | ---: | ---: | ---: |",
+                  f"| tagger, one core (segment, normalise, score paragraphs and articles) | {t['tagger_1core']['seconds']} "
+                  f"| {t['tagger_1core']['paragraphs_per_s']:,} | 1.00 |",
+                  f"| fastText predict, one core, text already normalised | {t['fasttext_predict_1core']['seconds']} | "
+                  f"{t['fasttext_predict_1core']['paragraphs_per_s']:,} | {t['ratio_vs_fasttext_predict']:.2f} |",
+                  f"| fastText normalise + predict, one core | {t['fasttext_normalise_and_predict_1core']['seconds']} | "
+                  f"{t['fasttext_normalise_and_predict_1core']['paragraphs_per_s']:,} | "
+                  f"{t['ratio_vs_fasttext_normalise_and_predict']:.2f} |",
+                  f"| `tagger classify --jobs 1` (whole command) | {t['cli_jobs_1']['seconds']} | "
+                  f"{t['cli_jobs_1']['paragraphs_per_s']:,} | |",
+                  f"| `tagger classify --jobs 2` (whole command) | {t['cli_jobs_2']['seconds']} | "
+                  f"{t['cli_jobs_2']['paragraphs_per_s']:,} | {t['jobs_2_speedup']:.2f}× jobs 1 |", "",
+                  f"tagger on one core: {t['tagger_1core']['mb_per_s']} MB/s. \"ratio\" is tagger's speed over the "
+                  "other's (above 1: tagger is faster). fastText's figure excludes segmentation, which it does not do.", ""]
+    if c:
+        parts += ["## 4. Cold start", "", "`python benchmarks/coldstart.py`", "",
+                  "| command (fresh process, 10 runs) | median s | min | max |", "| --- | ---: | ---: | ---: |"]
+        for k, label in (("tagger_classify", "`tagger classify seeds/002_….txt`"), ("tagger_help", "`tagger --help`"),
+                         ("fasttext_cli_predict_prob", "`fasttext predict-prob model.bin one.txt -1`")):
+            parts.append(f"| {label} | {c[k]['median_s']} | {c[k]['min_s']} | {c[k]['max_s']} |")
+        parts += ["", f"`tagger --help` imports scikit-learn: {c['help_imports_sklearn']}.", ""]
+    if mem:
+        parts += ["## 5. Memory", "", "`python benchmarks/memory.py`", "",
+                  "| `tagger classify … -f jsonl > /dev/null` | peak RSS | seconds |", "| --- | ---: | ---: |",
+                  f"| first 5,000 articles | {mem['first_5000_articles']['peak_rss_mb']} MB | "
+                  f"{mem['first_5000_articles']['seconds']} |",
+                  f"| whole corpus, 57,015 articles, streamed from news.jsonl.gz | "
+                  f"{mem['whole_corpus_57015_articles']['peak_rss_mb']} MB | {mem['whole_corpus_57015_articles']['seconds']} |",
+                  ""]
+    if tt:
+        parts += ["## 6. Training time", "", "`python benchmarks/train_time.py`", "",
+                  f"`tagger train` on all labels (feature search over 5 configurations × 5 grouped folds, thresholds, "
+                  f"final fit): {tt['seconds']} s.", ""]
+    if al:
+        parts += ["## Active learning (issue: labeling)", "", "`python benchmarks/active_learning.py`", "",
+                  f"Pool {al['pool']} paragraphs, test {al['test']} (held-out articles); start {al['start']}, batches "
+                  f"of {al['step']}, mean of {al['seeds']} seeds.", "",
+                  "| labels | " + " | ".join(al["mean_macro_f1"]) + " |", "| ---: |" + " ---: |" * len(al["mean_macro_f1"])]
+        strategies = list(al["mean_macro_f1"])
+        for k, (n, _) in enumerate(al["mean_macro_f1"][strategies[0]]):
+            parts.append(f"| {n} | " + " | ".join(f"{al['mean_macro_f1'][s][k][1]:.3f}" for s in strategies) + " |")
+        parts += ["", f"random's final macro-F1: {al['random_final_macro_f1']:.3f}; uncertain reaches it after "
+                  f"{al['uncertain_labels_to_reach_random_final']} labels. Plot: `{al['plot']}`.", ""]
+    d = load("dask_scaling")
+    if d:
+        parts += ["## Dask and --jobs", "", "`python benchmarks/dask_scaling.py`", "",
+                  "| | seconds | articles/s |", "| --- | ---: | ---: |"]
+        for k in ("one_process", "jobs_2", "dask_local_2_workers"):
+            parts.append(f"| {k.replace('_', ' ')} | {d[k]['seconds']} | {d[k]['articles_per_s']} |")
+        parts += ["", f"{d['articles']:,} articles; --jobs 2 speed-up {d['jobs_2_speedup']}×; Dask's overhead "
+                  f"against --jobs 2: {d['dask_overhead_vs_jobs_2'] * 100:+.0f} %.", ""]
+    (HERE / "RESULTS.md").write_text("\n".join(parts), encoding="utf-8")
+    print("\n".join(parts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Benchmark 3: classification throughput on a fixed 20,000-article slice of the corpus.
+
+The slice is the first 20,000 records of news.jsonl.gz. tagger segments, normalises and
+scores every paragraph and article on one core (in process, model already loaded);
+fastText predicts the same paragraphs on one core, once on text already normalised
+(its cheapest case) and once including tagger's normalisation. Then `tagger classify
+--jobs 1` and `--jobs 2` as whole commands on the same slice.
+
+    python benchmarks/throughput.py [--articles 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+
+from common import OUT, ROOT, corpus, fasttext_line, pin_one_core, save, train_fasttext
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--articles", type=int, default=20000)
+    args = ap.parse_args()
+    recs = corpus(args.articles)
+    mb = sum(len((r.get("title") or "").encode()) + len(r["text"].encode()) for r in recs) / 1e6
+    slice_path = OUT / f"slice-{args.articles}.jsonl"
+    with open(slice_path, "w", encoding="utf-8") as fh:
+        for r in recs:
+            fh.write(json.dumps({"id": r["id"], "title": r["title"], "text": r["text"]}, ensure_ascii=False) + "\n")
+    all_cores = os.sched_getaffinity(0)
+    pin_one_core()
+    from tagger.classify import classify_records, load_model
+    from tagger.labelstore import latest, read_labels
+    from tagger.normalize import normalize
+
+    model = load_model()
+    t0 = time.perf_counter()
+    n_paras = 0
+    for k in range(0, len(recs), 500):  # as the CLI does: 500 records at a time, results not kept
+        n_paras += sum(len(a.paragraphs) for a in classify_records(recs[k:k + 500], model))
+    t_tagger = time.perf_counter() - t0
+    paras = [p.text for k in range(0, len(recs), 2000) for a in classify_records(recs[k:k + 2000], model)
+             for p in a.paragraphs]
+    assert len(paras) == n_paras
+    labels = list(latest(read_labels(sorted((ROOT / "labels").glob("*.jsonl")))[0]).values())
+    ft = train_fasttext([fasttext_line(r.labels, r.text) for r in labels], epoch=25, lr=1.0, wordNgrams=2, minn=2,
+                        maxn=5, dim=50, loss="ova", thread=1)
+    norm = [normalize(p) for p in paras]
+    t0 = time.perf_counter()
+    ft.predict(norm, k=-1, threshold=0.0)
+    t_ft = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ft.predict([normalize(p) for p in paras], k=-1, threshold=0.0)
+    t_ft_norm = time.perf_counter() - t0
+    res = {"articles": len(recs), "paragraphs": len(paras), "megabytes": round(mb, 2),
+           "tagger_1core": {"seconds": round(t_tagger, 2), "paragraphs_per_s": round(len(paras) / t_tagger),
+                            "mb_per_s": round(mb / t_tagger, 3)},
+           "fasttext_predict_1core": {"seconds": round(t_ft, 2), "paragraphs_per_s": round(len(paras) / t_ft)},
+           "fasttext_normalise_and_predict_1core": {"seconds": round(t_ft_norm, 2),
+                                                    "paragraphs_per_s": round(len(paras) / t_ft_norm)}}
+    res["ratio_vs_fasttext_predict"] = round(t_ft / t_tagger, 3)
+    res["ratio_vs_fasttext_normalise_and_predict"] = round(t_ft_norm / t_tagger, 3)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    for jobs in (1, 2):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "tagger", "classify", str(slice_path), "--jobs", str(jobs), "-f",
+                        "jsonl"], stdout=subprocess.DEVNULL, check=True, env=env, cwd=ROOT,
+                       preexec_fn=lambda: os.sched_setaffinity(0, all_cores))  # the pin is not inherited
+        dt = time.perf_counter() - t0
+        res[f"cli_jobs_{jobs}"] = {"seconds": round(dt, 2), "paragraphs_per_s": round(len(paras) / dt)}
+    res["jobs_2_speedup"] = round(res["cli_jobs_1"]["seconds"] / res["cli_jobs_2"]["seconds"], 2)
+    res["ratio_jobs_2_vs_fasttext_predict_1core"] = round(t_ft / res["cli_jobs_2"]["seconds"], 3)
+    save("throughput", res)
+
+
+if __name__ == "__main__":
+    main()
