@@ -135,12 +135,11 @@ def test_dask_cli_local_cluster_reports_counts(runner, corpus, seed_model, tmp_p
 def test_the_python_api_maps_over_a_dask_bag(cluster, corpus, seed_model, single):
     import dask.bag as db
 
-    model = load_model(seed_model)
+    def tag(part, path=str(seed_model)):  # each task loads the model (cached per worker): a small graph
+        return [a.to_dict() for a in classify_records(list(part), load_model(path), str(corpus), "seedmodel")]
+
     records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
-    bag = db.from_sequence(records, npartitions=4)
-    out = bag.map_partitions(lambda part: [a.to_dict() for a in classify_records(list(part), model,
-                                                                                  str(corpus), "seedmodel")])
-    got = out.compute(scheduler=cluster.get)
+    got = db.from_sequence(records, npartitions=4).map_partitions(tag).compute(scheduler=cluster.get)
     assert [(r["id"], r["labels"], r["scores"]) for r in got] == [(r["id"], r["labels"], r["scores"]) for r in single]
 
 
