@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -55,6 +56,16 @@ def is_jsonl(path: str) -> bool:
     return path.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(rec: dict) -> dict:
+    """JSON can spell half a UTF-16 pair ("\\ud800"); such a string cannot be written out again as
+    UTF-8. Each one becomes U+FFFD, one character for one, so offsets hold."""
+    return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) and _SURROGATE.search(v) else v
+            for k, v in rec.items()}
+
+
 def jsonl_records(path: Path) -> Iterator[dict]:
     """Records of a JSONL corpus (plain or gzip) that have a "text"; other lines are skipped."""
     opener = gzip.open if path.suffix == ".gz" else open
@@ -68,7 +79,7 @@ def jsonl_records(path: Path) -> Iterator[dict]:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(rec, dict) and isinstance(rec.get("text"), str):
-                    yield rec
+                    yield _no_lone_surrogates(rec)
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except (OSError, EOFError, UnicodeDecodeError) as e:

@@ -170,3 +170,12 @@ def test_train_promotes_only_a_model_that_is_not_worse(runner, tmp_path, monkeyp
     r = runner.invoke(app, ["train", "--folds", "3"])
     assert r.exit_code == 0 and "Not made the default" in r.stderr and "previous F1" in r.stderr
     assert len(list((home / "models" / "versions").iterdir())) >= 1
+
+
+def test_a_json_corpus_with_half_a_surrogate_pair_is_still_tagged(runner, seed_model, tmp_path):
+    corpus = tmp_path / "c.jsonl"  # "\ud800" alone: valid JSON, not writable as UTF-8
+    corpus.write_text('{"id": "x", "title": "تركيا", "text": "الحدود \\ud800 مع تركيا"}\n', encoding="utf-8")
+    r = runner.invoke(app, ["classify", str(corpus), "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 0, r.output
+    [rec] = jsonl(r.stdout)
+    assert rec["paragraphs"][0]["text"] == "الحدود \ufffd مع تركيا"
