@@ -9,6 +9,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
+
+import numpy as np
 
 from pyarabic import araby
 
@@ -126,3 +129,72 @@ def normalize(text: str) -> str:
         text = rule(text)
     return text
 
+
+
+# -- the same, for a batch at once -----------------------------------------------------------------
+_PER_CHAR = (strip_diacritics, strip_tatweel, normalize_hamza, normalize_alef_maqsura, normalize_ta_marbuta,
+             normalize_digits, normalize_punctuation)  # a function of each character alone
+_DELETE, _SLOW = 0xFFFFFFFF, 0xFFFFFFFE
+# Characters whose result depends on their neighbours: small alef beside alef maqsura (normalize_alef),
+# capital sigma (final sigma in str.lower), dotted capital I (two characters when lowered), NUL (ours).
+_CONTEXT = (0x0670, 0x03A3, 0x0130, 0x0000)
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point of the Basic Multilingual Plane: what `_PER_CHAR` and then `str.lower` make of
+    it (a code point, `_DELETE`, or `_SLOW`: send the text through `normalize`), and whether it is
+    white space as `\\s` sees it."""
+    codes = [c for c in range(1, 65536) if not 0xD800 <= c < 0xE000]
+    mapped = "\x00".join(map(chr, codes))  # every character on its own, transformed at once
+    for rule in _PER_CHAR:
+        mapped = rule(mapped)
+    out = np.arange(65536, dtype=np.uint32)
+    for c, m in zip(codes, mapped.lower().split("\x00")):
+        if len(m) != 1 or c in _CONTEXT:
+            out[c] = _DELETE if not m else _SLOW
+        else:
+            out[c] = ord(m)
+    out[list(_CONTEXT)] = _SLOW
+    space = np.array([chr(c).isspace() for c in range(65536)], dtype=bool)
+    return out, space
+
+
+def normalize_batch(texts: list[str]) -> list[str]:
+    """`[normalize(t) for t in texts]`, with the per-character rules, space collapsing and lower-casing
+    done over the whole batch at once in numpy (the tests hold the two equal)."""
+    if not texts:
+        return []
+    table, is_space = _tables()
+    redo = [i for i, t in enumerate(texts) if "\x00" in t]  # NUL separates the texts of the batch
+    joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00" if redo else \
+        "\x00" + "\x00".join(texts) + "\x00"
+    joined = strip_invisibles(strip_entities(joined))  # local rules: a NUL never joins an entity
+    if not unicodedata.is_normalized("NFKC", joined):  # NFKC only the texts that need it
+        joined = "\x00".join(map(fold_presentation_forms, joined.split("\x00")))
+    code = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    big = code >= 65536
+    mapped = table.take(np.where(big, 0, code) if big.any() else code)
+    mapped[big] = code[big]
+    sep = code == 0
+    slow = (mapped == _SLOW) & ~sep
+    mapped[slow] = 0x20  # a placeholder: these texts are redone by `normalize`
+    mapped[sep] = 0
+    mapped = mapped[mapped != _DELETE]
+    space = is_space.take(np.minimum(mapped, 65535))  # no white space outside the BMP
+    # collapse: drop a space after a space or a text boundary; then one before a boundary (strip)
+    edge = space | (mapped == 0)
+    keep = ~space
+    keep[1:] |= ~edge[:-1]
+    mapped = mapped[keep]
+    space = space[keep]
+    keep = ~space
+    keep[:-1] |= mapped[1:] != 0
+    mapped = mapped[keep]
+    mapped[space[keep]] = 0x20
+    out = mapped.tobytes().decode("utf-32-le", "surrogatepass").split("\x00")[1:-1]
+    if slow.any():
+        redo += (np.cumsum(sep) - 1)[slow].tolist()
+    for i in set(redo):
+        out[i] = normalize(texts[i])
+    return out

@@ -38,3 +38,32 @@ def test_normalize_composes_all_rules():
 def test_normalize_is_idempotent(text):
     once = n.normalize(text)
     assert n.normalize(once) == once
+
+
+# -- the batch form must be the same function -----------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from conftest import SEEDS  # noqa: E402
+
+TRICKY = ("ابتثجحخدذرزسشصضطظعغفقكلمنهوي" "أإآٱؤئءىة" "ًٌٍَُِّْـٰ" "ﺑﻻﺍ" "٠١٩۴" "،؛؟«»…—“"
+          " \t\n\xa0\u2009\u200f\u200b\ufeff" "&;#amprlmnbsp" "AZİΣσßİ" "\x00\x01😀\U0001d400")
+PIECES = st.sampled_from(["&amp;", "&nbsp;", "rlm;", "&#8207;", "&hellip;", "&amp;amp;", "ﻻ", "ΟΔΟΣ ", "ىٰ", "ٰى"])
+TEXT = st.lists(st.one_of(st.text(alphabet=TRICKY, max_size=12), PIECES), max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(TEXT, max_size=6))
+def test_batch_normalisation_equals_the_rules_one_text_at_a_time(texts):
+    assert n.normalize_batch(texts) == [n.normalize(t) for t in texts]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=20), max_size=4))
+def test_batch_normalisation_of_any_unicode(texts):
+    assert n.normalize_batch(texts) == [n.normalize(t) for t in texts]
+
+
+def test_batch_normalisation_of_the_seed_files():
+    texts = [line for f in SEEDS for line in f.read_text(encoding="utf-8").splitlines()]
+    assert n.normalize_batch(texts) == [n.normalize(t) for t in texts]
+    assert n.normalize_batch([]) == []
