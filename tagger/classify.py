@@ -54,16 +54,16 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
     for a in articles:
         texts.append(a.title)
         texts.extend(p.text for p in a.paragraphs)
-    raw = model.raw_counts(texts)
     rows, owner, row = [], [], 0
     for k, a in enumerate(articles):
         n = 1 + len(a.paragraphs)
         owner.extend([k] * n)
         rows.extend(range(row + 1, row + n))
         row += n
-    # each article's counts: the sum of its title's and paragraphs' rows
+    # each article's counts: the sum of its title's and paragraphs' counts
+    raw, doc_raw = model.grouped_raw_counts(texts, owner, len(articles))
     para_p = model.proba_counts(model.sublinear(raw.take(rows))) if rows else np.zeros((0, len(model.topics)))
-    doc_p = model.proba_counts(model.sublinear(raw.sum_rows(owner, len(articles))))
+    doc_p = model.proba_counts(model.sublinear(doc_raw))
     topics, th = model.topics, model.thresholds_
     out, k = [], 0
     for n, (a, doc) in enumerate(zip(articles, doc_p)):

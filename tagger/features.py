@@ -109,14 +109,33 @@ def _powers(base: int, n: int) -> np.ndarray:
     return np.cumprod(out, dtype=np.uint64)
 
 
+def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort `key` in place; its distinct values and how often each occurs. (A plain sort is an
+    order of magnitude faster than `np.unique(..., return_counts=True)` on these arrays.)"""
+    key.sort()
+    if len(key) == 0:
+        return key, np.zeros(0, dtype=np.int64)
+    first = np.empty(len(key), dtype=bool)
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return key[starts], np.diff(np.append(starts, len(key)))
+
+
+def _from_keys(key: np.ndarray, n_rows: int, n_cols: int) -> Counts:
+    """Counts of occurrence keys `row * n_cols + col` (the array is sorted in place)."""
+    uniq, counts = _runs(key)
+    r = uniq // n_cols
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
+    return Counts(indptr, (uniq - r * n_cols).astype(np.int32), counts.astype(np.float32), n_cols)
+
+
 def _from_triples(rows, cols, n_rows: int, n_cols: int, weights=None) -> Counts:
-    key = rows * n_cols + cols
     if weights is None:
-        uniq, counts = np.unique(key, return_counts=True)
-        data = counts.astype(np.float32)
-    else:
-        uniq, inv = np.unique(key, return_inverse=True)
-        data = np.bincount(inv, weights=weights, minlength=len(uniq)).astype(np.float32)
+        return _from_keys(rows * n_cols + cols, n_rows, n_cols)
+    key = rows * n_cols + cols
+    uniq, inv = np.unique(key, return_inverse=True)
+    data = np.bincount(inv, weights=weights, minlength=len(uniq)).astype(np.float32)
     r = uniq // n_cols
     indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
     return Counts(indptr, (uniq % n_cols).astype(np.int32), data, n_cols)
@@ -126,14 +145,38 @@ def hashed_counts(texts: list[str], n_features: int, word: bool = True, char: bo
     """Counts of hashed word 1-2-grams (columns [0, n)) and character 2-5-grams (the next n columns,
     or [0, n) alone) of normalised `texts`."""
     n_cols = n_features * (int(word) + int(char))
+    return _from_keys(occurrences(texts, n_features, word, char), len(texts), n_cols)
+
+
+def grouped_counts(texts: list[str], n_features: int, owner, n_groups: int, word: bool = True,
+                   char: bool = True) -> tuple[Counts, Counts]:
+    """`hashed_counts` of `texts`, and of each group of them (text i belongs to group `owner[i]`):
+    a group's counts are the sum of its texts' counts, from one pass over the n-grams."""
+    n_cols = n_features * (int(word) + int(char))
+    key = occurrences(texts, n_features, word, char)
+    rows = key // n_cols
+    group_key = np.asarray(owner, dtype=np.int64)[rows] * n_cols + (key - rows * n_cols)
+    return _from_keys(key, len(texts), n_cols), _from_keys(group_key, n_groups, n_cols)
+
+
+def _column(h: np.ndarray, n_features: int) -> np.ndarray:
+    if n_features & (n_features - 1) == 0:
+        return (h & np.uint64(n_features - 1)).view(np.int64)
+    return (h % np.uint64(n_features)).view(np.int64)
+
+
+def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool = True) -> np.ndarray:
+    """Every n-gram occurrence in `texts` as the int64 key `text * n_cols + column`."""
+    n_cols = n_features * (int(word) + int(char))
     joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
-    code = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    code = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     n = len(code)
     sep = code == 0
-    doc = np.cumsum(sep) - 1  # a text's characters, and the NUL before it, belong to it
+    doc = np.cumsum(sep, dtype=np.int64) - 1  # a text's characters, and the NUL before it, belong to it
+    row_base = doc * n_cols
     space = sep | (code == 32)
     hcode = np.where(sep, np.uint64(32), code)  # a NUL pads like a space
-    rows_out, cols_out = [], []
+    keys = []
     with np.errstate(over="ignore"):
         powp = _powers(P, n + 1)
         prefix = np.concatenate([[np.uint64(0)], np.cumsum(hcode * _powers(P_INV, n), dtype=np.uint64)])
@@ -149,31 +192,24 @@ def hashed_counts(texts: list[str], n_features: int, word: bool = True, char: bo
             starts, ends = starts[keep], ends[keep]
             th = powp[ends - 1] * (prefix[ends] - prefix[starts])
             tdoc = doc[starts]
-            uni = _mix(th.copy(), SALT["word1"])
-            rows_out.append(tdoc)
-            cols_out.append((uni % np.uint64(n_features)).astype(np.int64))
+            keys.append(row_base[starts] + _column(_mix(th.copy(), SALT["word1"]), n_features))
             same = tdoc[1:] == tdoc[:-1]
             bi = _mix(th[:-1][same] * np.uint64(Q) + th[1:][same], SALT["word2"])
-            rows_out.append(tdoc[:-1][same])
-            cols_out.append((bi % np.uint64(n_features)).astype(np.int64))
+            keys.append(row_base[starts[:-1][same]] + _column(bi, n_features))
             base = n_features
         if char:
-            spaces_before = np.concatenate([[0], np.cumsum(space)])
+            spaces_before = np.concatenate([[0], np.cumsum(space, dtype=np.int64)])
             lo, hi = CHAR_NGRAMS
             for k in range(lo, hi + 1):
-                j = np.arange(n - k + 1)
-                inner = spaces_before[j + k - 1] - spaces_before[j + 1]  # spaces strictly inside the window
-                ok = inner == 0
+                m = n - k + 1  # windows [j, j + k) for j < m; slices, not gathers
+                if m <= 0:
+                    continue
+                ok = spaces_before[k - 1:n] == spaces_before[1:m + 1]  # no space strictly inside
                 if k == 2:
-                    ok &= ~(space[j] & space[j + 1])
-                j = j[ok]
-                h = powp[j + k - 1] * (prefix[j + k] - prefix[j])
-                h = _mix(h, SALT["char"] + 16 * k)
-                rows_out.append(doc[j])
-                cols_out.append(base + (h % np.uint64(n_features)).astype(np.int64))
-    rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
-    cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
-    return _from_triples(rows.astype(np.int64), cols, len(texts), n_cols)
+                    ok &= ~(space[:m] & space[1:m + 1])
+                h = (powp[k - 1:n] * (prefix[k:n + 1] - prefix[:m]))[ok]
+                keys.append(row_base[:m][ok] + base + _column(_mix(h, SALT["char"] + 16 * k), n_features))
+    return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
 
 def tokens(text: str) -> list[str]:

@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from .errors import BadModel, ModelNotFound, NotFitted
-from .features import Counts, hashed_counts
-from .normalize import normalize
+from .features import Counts, grouped_counts, hashed_counts
+from .normalize import normalize_batch
 
 FORMAT = "tagger-model"
 FORMAT_VERSION = 2
@@ -58,7 +58,14 @@ class TopicModel:
         """Hashed n-gram counts of `texts` (normalised first). Rows add up: the counts of a
         document are the sum of its paragraphs' counts."""
         parts = self.features.split("+")
-        return hashed_counts([normalize(t) for t in texts], self.n_features, "word" in parts, "char" in parts)
+        return hashed_counts(normalize_batch(list(texts)), self.n_features, "word" in parts, "char" in parts)
+
+    def grouped_raw_counts(self, texts: Sequence[str], owner, n_groups: int) -> tuple[Counts, Counts]:
+        """`raw_counts` of `texts`, and of each group of them (text i is in group `owner[i]`),
+        the groups' counts being the sums of their texts' counts."""
+        parts = self.features.split("+")
+        return grouped_counts(normalize_batch(list(texts)), self.n_features, owner, n_groups,
+                              "word" in parts, "char" in parts)
 
     @staticmethod
     def sublinear(raw: Counts) -> Counts:
@@ -116,14 +123,34 @@ class TopicModel:
         norms[norms == 0] = 1.0
         return rows, vals / norms[rows], counts
 
+    def _score_table(self) -> np.ndarray:
+        """Rows: the IDF of every column, then IDF x coefficient of each topic. One gather per
+        text's columns scores it."""
+        src = (self.idf_, self.coef_)
+        cached = getattr(self, "_table", None)
+        if cached is None or cached[0][0] is not src[0] or cached[0][1] is not src[1]:
+            table = np.empty((1 + len(self.topics), len(self.idf_)), dtype=np.float32)
+            table[0] = self.idf_
+            table[1:] = self.coef_ * self.idf_
+            self._table = cached = (src, table)
+        return cached[1]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_table"}  # rebuilt where it is used
+
     def decision_counts(self, counts) -> np.ndarray:
-        """Logits of sublinear counts (a `Counts` or a SciPy CSR matrix)."""
+        """Logits of sublinear counts (a `Counts` or a SciPy CSR matrix): L2-normalised TF-IDF
+        times each topic's coefficients, plus its intercept."""
         self._check_fitted()
         c = counts if isinstance(counts, Counts) else Counts.from_scipy(counts)
-        rows, vals, _ = self.tfidf(c)
-        out = np.empty((c.n_rows, len(self.topics)), dtype=np.float64)
-        for k in range(len(self.topics)):
-            out[:, k] = np.bincount(rows, weights=vals * self.coef_[k, c.indices], minlength=c.n_rows)
+        out = np.zeros((c.n_rows, len(self.topics)), dtype=np.float64)
+        filled = c.indptr[:-1] < c.indptr[1:]
+        if filled.any():
+            g = np.take(self._score_table(), c.indices, axis=1)
+            g *= c.data.astype(np.float32, copy=False)  # tf x idf, and tf x idf x coef per topic
+            g[0] *= g[0]
+            sums = np.add.reduceat(g, c.indptr[:-1][filled], axis=1, dtype=np.float64)
+            out[filled] = (sums[1:] / np.sqrt(sums[0])).T
         return out + self.intercept_
 
     def proba_counts(self, counts) -> np.ndarray:
