@@ -62,7 +62,7 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
         row += n
     # each article's counts: the sum of its title's and paragraphs' counts
     raw, doc_raw = model.grouped_raw_counts(texts, owner, len(articles))
-    para_p = model.proba_counts(model.sublinear(raw.take(rows))) if rows else np.zeros((0, len(model.topics)))
+    para_p = model.proba_counts(model.sublinear(raw))[rows]  # titles are scored too: cheaper than a copy
     doc_p = model.proba_counts(model.sublinear(doc_raw))
     topics, th = model.topics, model.thresholds_
     out, k = [], 0

@@ -27,6 +27,8 @@ _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe
 _WS = re.compile(r"\s+")
 _TERMINAL = re.compile(r"[.!?؟…:؛;]$")
 _TRAILING_CLOSERS = re.compile(r"[\s\"'»«”“’)\]]+$")
+_CLOSERS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\"'»«”“’)]"  # as \s: all below U+3001
+_TERMINAL_CHARS = ".!?؟…:؛;"
 _SEPARATOR = re.compile(r"^[\W_]{3,}$")
 
 _MONTHS = (
@@ -59,6 +61,7 @@ _FURNITURE = [re.compile(p, re.I) for p in (
     # bylines
     r"^(?:كتب|بقلم|إعداد|اعداد|تحرير|ترجمة|المصدر|مصدر)\s*:",
 )]
+_ANY_FURNITURE = re.compile("|".join(f"(?:{p.pattern})" for p in _FURNITURE), re.I)
 _DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
 _CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
 _CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
@@ -103,11 +106,12 @@ def _kind(c: str) -> str:
         return "related"
     if n <= 8 and _BYLINE.match(c):
         return "byline"
-    if n <= 40 and any(p.search(c) for p in _FURNITURE):
+    if n <= 40 and _ANY_FURNITURE.search(c):
         return "furniture"
     if n <= 8 and _DATE.search(c) and sum(w.isdigit() for w in words) >= 1 and not _TERMINAL.search(c):
         return "furniture"
-    terminal = bool(_TERMINAL.search(_TRAILING_CLOSERS.sub("", c)))
+    bare = c.rstrip(_CLOSERS)  # as _TERMINAL.search(_TRAILING_CLOSERS.sub("", c)), without two regexes
+    terminal = bool(bare) and bare[-1] in _TERMINAL_CHARS
     if not terminal and n <= 40:
         if _CAPTION_START.match(c):
             return "furniture"
