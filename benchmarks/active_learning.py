@@ -1,14 +1,15 @@
 """Simulated labeling sessions: macro-F1 against the number of labels for each strategy.
 
 The labeled set is split by article: 25 % held out as the test set, the rest is the
-pool whose labels are revealed only when a strategy asks for them. Each run starts from
+pool whose labels are revealed only when a strategy asks for them. Several such splits
+(`--splits`), so that no one test set decides. Each run starts from
 the same 40 random labels, then asks batches of 40 chosen by `uncertain` (tagger's
 default), `rare` or `random` (the same `active.priorities` the session uses, with the rare
 boost from the labels gathered so far), retrains, and scores the test set with
-thresholds tuned on the labels gathered so far (3-fold). Several seeds; the table gives
-the mean. Target: `uncertain` reaches random's final macro-F1 with at most 60 % of the labels.
+thresholds tuned on the labels gathered so far (3-fold). Several seeds per split; the
+table gives the mean over splits and seeds. Target: `uncertain` reaches random's final macro-F1 with at most 60 % of the labels.
 
-    python benchmarks/active_learning.py [--seeds 3] [--budget 800]
+    python benchmarks/active_learning.py [--splits 0,1,2] [--seeds 3] [--budget 800]
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def plot(res: dict) -> str | None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--splits", default="0,1,2", help="random states of the article-grouped test splits")
     ap.add_argument("--budget", type=int, default=800)
     ap.add_argument("--plot-only", action="store_true", help="redraw the plot from out/active_learning.json")
     ap.add_argument("--per-article", type=int, default=None,
@@ -111,16 +113,18 @@ def main() -> None:
     ts = load_training_set(sorted((ROOT / "labels").glob("*.jsonl")), ROOT / "labels" / "taxonomy.json")
     features, C = "word+char", 10.0
     X = TopicModel(features=features).counts(ts.texts)
-    tr, te = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=0).split(X, ts.y, ts.groups))
-    budget = min(args.budget, len(tr))
+    splits = [next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=int(k)).split(X, ts.y, ts.groups))
+              for k in args.splits.split(",")]
+    budget = min([args.budget] + [len(tr) for tr, _ in splits])
     curves = {s: [run(s, seed, X, ts, list(tr), te, budget, features, C, args.per_article)
-                  for seed in range(args.seeds)]
+                  for tr, te in splits for seed in range(args.seeds)]
               for s in ("uncertain", "rare", "random")}
     mean = {s: [(n, round(float(np.mean([c[k][1] for c in cs])), 4)) for k, (n, _) in enumerate(cs[0])]
             for s, cs in curves.items()}
     final_random = mean["random"][-1][1]
     reach = next((n for n, f in mean["uncertain"] if f >= final_random), None)
-    res = {"pool": len(tr), "test": len(te), "seeds": args.seeds, "start": START, "step": STEP, "budget": budget,
+    res = {"pool": [len(tr) for tr, _ in splits], "test": [len(te) for _, te in splits],
+           "splits": args.splits, "seeds": args.seeds, "start": START, "step": STEP, "budget": budget,
            "per_article": args.per_article,
            "mean_macro_f1": mean, "random_final_macro_f1": final_random,
            "uncertain_labels_to_reach_random_final": reach,

@@ -130,8 +130,10 @@ def main() -> None:
                   f"final fit): {tt['seconds']} s.", ""]
     if al:
         parts += ["## Active learning (issue: labeling)", "", "`python benchmarks/active_learning.py`", "",
-                  f"Pool {al['pool']} paragraphs, test {al['test']} (held-out articles); start {al['start']}, batches "
-                  f"of {al['step']}, mean of {al['seeds']} seeds.", "",
+                  f"{len(al['pool'])} article-grouped splits (random states {al['splits']}): pools of "
+                  f"{', '.join(map(str, al['pool']))} paragraphs, tests of {', '.join(map(str, al['test']))} "
+                  f"(held-out articles); start {al['start']}, batches of {al['step']}, mean over the splits and "
+                  f"{al['seeds']} seeds each.", "",
                   "| labels | " + " | ".join(al["mean_macro_f1"]) + " |", "| ---: |" + " ---: |" * len(al["mean_macro_f1"])]
         strategies = list(al["mean_macro_f1"])
         for k, (n, _) in enumerate(al["mean_macro_f1"][strategies[0]]):
