@@ -103,6 +103,9 @@ def main() -> None:
                   f"| fastText normalise + predict, one core | {t['fasttext_normalise_and_predict_1core']['seconds']} | "
                   f"{t['fasttext_normalise_and_predict_1core']['paragraphs_per_s']:,} | "
                   f"{t['ratio_vs_fasttext_normalise_and_predict']:.2f} |",
+                  f"| tagger, one core, the same paragraphs already cut out (normalise, score) | "
+                  f"{t['tagger_paragraphs_only_1core']['seconds']} | {t['tagger_paragraphs_only_1core']['paragraphs_per_s']:,} "
+                  f"| vs fastText normalise + predict: {t['ratio_paragraphs_only_vs_fasttext_normalise_and_predict']:.2f} |",
                   f"| `tagger classify --jobs 1` (whole command) | {t['cli_jobs_1']['seconds']} | "
                   f"{t['cli_jobs_1']['paragraphs_per_s']:,} | |",
                   f"| `tagger classify --jobs 2` (whole command) | {t['cli_jobs_2']['seconds']} | "
