@@ -101,6 +101,7 @@ class Queue:
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
         self.fixed_thresholds: np.ndarray | None = None
+        self.closed = False
 
     @classmethod
     def of_items(cls, items: Sequence[Item], thresholds: Sequence[float]) -> "Queue":
@@ -140,6 +141,8 @@ class Queue:
     def fill(self, batches: int | None = None) -> None:
         """Score `batches` more batches (all, if None) in the calling thread."""
         for _ in range(batches) if batches is not None else itertools.count():
+            if self.closed:
+                return
             batch = next(self.stream, None)
             if batch is None:
                 with self.cond:
@@ -164,6 +167,20 @@ class Queue:
         self.thread = threading.Thread(target=run, name="tagger-scoring", daemon=True)
         self.thread.start()
         return self
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Stop scoring: the background thread ends after the batch in hand. What is queued stays."""
+        with self.cond:
+            self.closed = self.done = True
+            self.cond.notify_all()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout)
+
+    def __enter__(self) -> "Queue":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def set_model(self, model, positives: Sequence[int] | None = None) -> None:
         """Use a retrained model from now on; queued items are re-scored."""

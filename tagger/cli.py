@@ -317,6 +317,7 @@ def label(
         with raw_keys() as read_key:
             stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
                         retrain_every=retrain_every, retrain=retrain, positives=positives)
+        queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:
         raise fail(e)
     for e in errors:

@@ -25,3 +25,14 @@ def seed_model(tmp_path_factory):
                    grid=[("word+char", 10.0)], n_splits=3)
     result.model.save(out, result.meta)
     return out
+
+
+@pytest.fixture(autouse=True)
+def no_scoring_thread_left_behind():
+    """A scoring thread left running steals the GIL from every later test (Dask's event loop
+    included), so each test must close the queues it starts."""
+    import threading
+
+    yield
+    left = [t for t in threading.enumerate() if t.name == "tagger-scoring" and t.is_alive()]
+    assert not left, "a Queue was started and not closed"

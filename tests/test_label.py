@@ -86,8 +86,9 @@ def test_queue_shows_items_before_the_pool_is_scored():
 
     model = FixedModel.__new__(FixedModel)
     model.predict_proba = lambda texts: np.full((len(texts), 4), 0.3)
-    q = Queue(endless(), model, batch=50).start()
-    assert q.pop(timeout=10) is not None  # an endless pool still yields at once
+    with Queue(endless(), model, batch=50).start() as q:
+        assert q.pop(timeout=10) is not None  # an endless pool still yields at once
+    assert not q.thread.is_alive()  # and closing the queue stops its scoring thread
 
 
 def test_pool_reads_jsonl_and_text_files_with_provenance(tmp_path):
