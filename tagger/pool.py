@@ -79,7 +79,8 @@ def jsonl_records(path: Path) -> Iterator[dict]:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(rec, dict) and isinstance(rec.get("text"), str):
-                    yield _no_lone_surrogates(rec)
+                    # a surrogate can only come from an escape: look for one only where there is one
+                    yield _no_lone_surrogates(rec) if "\\ud" in line or "\\uD" in line else rec
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except (OSError, EOFError, UnicodeDecodeError) as e:
