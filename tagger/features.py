@@ -58,7 +58,7 @@ class Counts:
     def sum_rows(self, owner, n_out: int) -> "Counts":
         """Row k of the result is the sum of the rows whose `owner` is k."""
         owner = np.asarray(owner, dtype=np.int64)
-        return _from_triples(owner[self.rows()], self.indices.astype(np.int64), n_out, self.n_cols, self.data)
+        return _sum_triples(owner[self.rows()], self.indices.astype(np.int64), n_out, self.n_cols, self.data)
 
     def to_scipy(self):
         from scipy import sparse
@@ -130,9 +130,8 @@ def _from_keys(key: np.ndarray, n_rows: int, n_cols: int) -> Counts:
     return Counts(indptr, (uniq - r * n_cols).astype(np.int32), counts.astype(np.float32), n_cols)
 
 
-def _from_triples(rows, cols, n_rows: int, n_cols: int, weights=None) -> Counts:
-    if weights is None:
-        return _from_keys(rows * n_cols + cols, n_rows, n_cols)
+def _sum_triples(rows, cols, n_rows: int, n_cols: int, weights) -> Counts:
+    """Counts whose (row, col) value is the sum of `weights` over the triples at that cell."""
     key = rows * n_cols + cols
     uniq, inv = np.unique(key, return_inverse=True)
     data = np.bincount(inv, weights=weights, minlength=len(uniq)).astype(np.float32)

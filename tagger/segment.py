@@ -26,7 +26,6 @@ from .records import Article, Paragraph
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _WS = re.compile(r"\s+")
 _TERMINAL = re.compile(r"[.!?؟…:؛;]$")
-_TRAILING_CLOSERS = re.compile(r"[\s\"'»«”“’)\]]+$")
 _CLOSERS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\"'»«”“’)]"  # as \s: all below U+3001
 _TERMINAL_CHARS = ".!?؟…:؛;"
 _SEPARATOR = re.compile(r"^[\W_]{3,}$")
@@ -110,7 +109,7 @@ def _kind(c: str) -> str:
         return "furniture"
     if n <= 8 and _DATE.search(c) and sum(w.isdigit() for w in words) >= 1 and not _TERMINAL.search(c):
         return "furniture"
-    bare = c.rstrip(_CLOSERS)  # as _TERMINAL.search(_TRAILING_CLOSERS.sub("", c)), without two regexes
+    bare = c.rstrip(_CLOSERS)  # closing quotes and brackets do not hide a sentence end
     terminal = bool(bare) and bare[-1] in _TERMINAL_CHARS
     if not terminal and n <= 40:
         if _CAPTION_START.match(c):
