@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .features import bigram_col, char_grams, tokens, word_col
-from .model import TopicModel
+from .model import TopicModel, analysers
 from .normalize import normalize
 
 
@@ -53,16 +53,16 @@ def explain(model: TopicModel, text: str, topics: list[str] | None = None, top: 
     _, vals, _ = model.tfidf(counts)
     value = dict(zip(counts.indices.tolist(), vals.tolist()))
     words = _words(text)
-    parts = model.features.split("+")
+    word, char = analysers(model.features)
     feats: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
     offset = 0
-    if "word" in parts:
+    if word:
         for start, end, w in words:
             feats[(word_col(w, model.n_features), "w:" + w)].append((start, end))
         for (s1, _, a), (_, e2, b) in zip(words, words[1:]):
             feats[(bigram_col(a, b, model.n_features), f"w:{a} {b}")].append((s1, e2))
         offset = model.n_features
-    if "char" in parts:
+    if char:
         for start, end, w in _words(text, word_tokens=False):
             for col, gram in char_grams(w, model.n_features):
                 feats[(offset + col, "c:" + gram)].append((start, end))

@@ -125,19 +125,20 @@ def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _from_keys(key: np.ndarray, n_rows: int, n_cols: int) -> Counts:
     """Counts of occurrence keys `row * n_cols + col` (the array is sorted in place)."""
     uniq, counts = _runs(key)
-    r = uniq // n_cols
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
-    return Counts(indptr, (uniq - r * n_cols).astype(np.int32), counts.astype(np.float32), n_cols)
+    return _csr(uniq, counts, n_rows, n_cols)
 
 
 def _sum_triples(rows, cols, n_rows: int, n_cols: int, weights) -> Counts:
     """Counts whose (row, col) value is the sum of `weights` over the triples at that cell."""
-    key = rows * n_cols + cols
-    uniq, inv = np.unique(key, return_inverse=True)
-    data = np.bincount(inv, weights=weights, minlength=len(uniq)).astype(np.float32)
+    uniq, inv = np.unique(rows * n_cols + cols, return_inverse=True)
+    return _csr(uniq, np.bincount(inv, weights=weights, minlength=len(uniq)), n_rows, n_cols)
+
+
+def _csr(uniq: np.ndarray, data: np.ndarray, n_rows: int, n_cols: int) -> Counts:
+    """Counts from sorted distinct keys `row * n_cols + col` and their values."""
     r = uniq // n_cols
     indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
-    return Counts(indptr, (uniq % n_cols).astype(np.int32), data, n_cols)
+    return Counts(indptr, (uniq - r * n_cols).astype(np.int32), data.astype(np.float32), n_cols)
 
 
 def hashed_counts(texts: list[str], n_features: int, word: bool = True, char: bool = True) -> Counts:

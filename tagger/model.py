@@ -30,9 +30,15 @@ META = "meta.json"
 FEATURE_SETS = ("word", "char", "word+char")
 
 
+def analysers(features: str) -> tuple[bool, bool]:
+    """(word n-grams?, character n-grams?) of a feature set such as "word+char"."""
+    parts = features.split("+")
+    return "word" in parts, "char" in parts
+
+
 def width(features: str, n_features: int) -> int:
     """Number of columns: one hash space per analyzer."""
-    return n_features * (("word" in features.split("+")) + ("char" in features.split("+")))
+    return n_features * sum(analysers(features))
 
 
 class TopicModel:
@@ -57,15 +63,12 @@ class TopicModel:
     def raw_counts(self, texts: Sequence[str]) -> Counts:
         """Hashed n-gram counts of `texts` (normalised first). Rows add up: the counts of a
         document are the sum of its paragraphs' counts."""
-        parts = self.features.split("+")
-        return hashed_counts(normalize_batch(list(texts)), self.n_features, "word" in parts, "char" in parts)
+        return hashed_counts(normalize_batch(list(texts)), self.n_features, *analysers(self.features))
 
     def grouped_raw_counts(self, texts: Sequence[str], owner, n_groups: int) -> tuple[Counts, Counts]:
         """`raw_counts` of `texts`, and of each group of them (text i is in group `owner[i]`),
         the groups' counts being the sums of their texts' counts."""
-        parts = self.features.split("+")
-        return grouped_counts(normalize_batch(list(texts)), self.n_features, owner, n_groups,
-                              "word" in parts, "char" in parts)
+        return grouped_counts(normalize_batch(list(texts)), self.n_features, owner, n_groups, *analysers(self.features))
 
     @staticmethod
     def sublinear(raw: Counts) -> Counts:
@@ -92,8 +95,8 @@ class TopicModel:
         counts = counts.tocsr()
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         n = counts.shape[0]
-        self.idf_ = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
-        x = counts @ sparse.diags(self.idf_, format="csr")
+        idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+        x = counts @ sparse.diags(idf, format="csr")
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         x = (sparse.diags((1.0 / norms).astype(np.float32)) @ x).tocsr()
@@ -109,7 +112,7 @@ class TopicModel:
             clf.fit(x, yk)
             coef[k] = clf.coef_[0]
             intercept[k] = clf.intercept_[0]
-        self.coef_, self.intercept_ = coef, intercept
+        self._set_weights(idf, coef, intercept)
         if not hasattr(self, "thresholds_"):
             self.thresholds_ = np.full(len(self.topics), 0.5, dtype=np.float32)
         return self
@@ -123,17 +126,20 @@ class TopicModel:
         norms[norms == 0] = 1.0
         return rows, vals / norms[rows], counts
 
+    def _set_weights(self, idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> None:
+        """The one place the learned weights change (fit, load): the score table follows them."""
+        self.idf_, self.coef_, self.intercept_ = idf, coef, intercept
+        self._table = None
+
     def _score_table(self) -> np.ndarray:
         """Rows: the IDF of every column, then IDF x coefficient of each topic. One gather per
-        text's columns scores it."""
-        src = (self.idf_, self.coef_)
-        cached = getattr(self, "_table", None)
-        if cached is None or cached[0][0] is not src[0] or cached[0][1] is not src[1]:
+        text's columns scores it. Built on first use."""
+        if getattr(self, "_table", None) is None:
             table = np.empty((1 + len(self.topics), len(self.idf_)), dtype=np.float32)
             table[0] = self.idf_
             table[1:] = self.coef_ * self.idf_
-            self._table = cached = (src, table)
-        return cached[1]
+            self._table = table
+        return self._table
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_table"}  # rebuilt where it is used
@@ -219,9 +225,8 @@ class TopicModel:
             model = cls(meta["topics"], features=p["features"], C=p["C"], n_features=p["n_features"],
                         seed=p.get("seed", 0))
             with np.load(weights, allow_pickle=False) as npz:
-                model.idf_ = npz["idf"].astype(np.float32)
-                model.coef_ = npz["coef"].astype(np.float32)
-                model.intercept_ = npz["intercept"].astype(np.float32)
+                model._set_weights(npz["idf"].astype(np.float32), npz["coef"].astype(np.float32),
+                                   npz["intercept"].astype(np.float32))
             model.thresholds_ = np.array([meta["thresholds"][t] for t in model.topics], dtype=np.float32)
         except (KeyError, TypeError, ValueError, OSError) as e:
             raise BadModel(f"{directory}: not a usable tagger model ({e}); retrain with `tagger train`") from None

@@ -130,7 +130,6 @@ def normalize(text: str) -> str:
     return text
 
 
-
 # -- the same, for a batch at once -----------------------------------------------------------------
 _PER_CHAR = (strip_diacritics, strip_tatweel, normalize_hamza, normalize_alef_maqsura, normalize_ta_marbuta,
              normalize_digits, normalize_punctuation)  # a function of each character alone
@@ -151,10 +150,7 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
         mapped = rule(mapped)
     out = np.arange(65536, dtype=np.uint32)
     for c, m in zip(codes, mapped.lower().split("\x00")):
-        if len(m) != 1 or c in _CONTEXT:
-            out[c] = _DELETE if not m else _SLOW
-        else:
-            out[c] = ord(m)
+        out[c] = ord(m) if len(m) == 1 else _DELETE if not m else _SLOW
     out[list(_CONTEXT)] = _SLOW
     space = np.array([chr(c).isspace() for c in range(65536)], dtype=bool)
     return out, space
@@ -167,8 +163,7 @@ def normalize_batch(texts: list[str]) -> list[str]:
         return []
     table, is_space = _tables()
     redo = [i for i, t in enumerate(texts) if "\x00" in t]  # NUL separates the texts of the batch
-    joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00" if redo else \
-        "\x00" + "\x00".join(texts) + "\x00"
+    joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
     joined = strip_invisibles(strip_entities(joined))  # local rules: a NUL never joins an entity
     if not unicodedata.is_normalized("NFKC", joined):  # NFKC only the texts that need it
         joined = "\x00".join(map(fold_presentation_forms, joined.split("\x00")))

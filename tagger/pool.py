@@ -62,8 +62,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _no_lone_surrogates(rec: dict) -> dict:
     """JSON can spell half a UTF-16 pair ("\\ud800"); such a string cannot be written out again as
     UTF-8. Each one becomes U+FFFD, one character for one, so offsets hold."""
-    return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) and _SURROGATE.search(v) else v
-            for k, v in rec.items()}
+    return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in rec.items()}
 
 
 def jsonl_records(path: Path) -> Iterator[dict]:

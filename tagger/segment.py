@@ -25,9 +25,9 @@ from .records import Article, Paragraph
 
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _WS = re.compile(r"\s+")
-_TERMINAL = re.compile(r"[.!?؟…:؛;]$")
-_CLOSERS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\"'»«”“’)]"  # as \s: all below U+3001
 _TERMINAL_CHARS = ".!?؟…:؛;"
+_TERMINAL = re.compile(f"[{re.escape(_TERMINAL_CHARS)}]$")
+_CLOSERS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\"'»«”“’)]"  # as \s: all below U+3001
 _SEPARATOR = re.compile(r"^[\W_]{3,}$")
 
 _MONTHS = (
@@ -45,7 +45,7 @@ _RELATED = re.compile(
     r"^(?:related|read more|see also)$",
     re.I,
 )
-_FURNITURE = [re.compile(p, re.I) for p in (
+_FURNITURE = (
     # font-size and sharing controls, tag-list labels, "more" links
     r"^\+?\s*الخط\s*-?$|^(?:تكبير|تصغير|حجم)\s+الخط",
     r"^(?:دلالات|الوسوم|وسوم|كلمات مفتاحية|كلمات دالة|شارك|شارك الخبر|مشاركة|طباعة|حفظ|تابعونا|إعلان|"
@@ -59,8 +59,8 @@ _FURNITURE = [re.compile(p, re.I) for p in (
     r"^\*+\s*(?:نقلا|نقلاً|خدمة|بالاتفاق|خاص)",
     # bylines
     r"^(?:كتب|بقلم|إعداد|اعداد|تحرير|ترجمة|المصدر|مصدر)\s*:",
-)]
-_ANY_FURNITURE = re.compile("|".join(f"(?:{p.pattern})" for p in _FURNITURE), re.I)
+)
+_ANY_FURNITURE = re.compile("|".join(f"(?:{p})" for p in _FURNITURE), re.I)
 _DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
 _CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
 _CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
