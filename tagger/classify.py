@@ -37,11 +37,11 @@ def load_model(path: str | Path | None = None) -> TopicModel:
     return _MODELS[key]
 
 
-def _scores(topics: list[str], row: np.ndarray) -> dict[str, float]:
-    return {t: round(float(v), 4) for t, v in zip(topics, row)}
+def _scores(topics: list[str], row: list[float]) -> dict[str, float]:
+    return dict(zip(topics, [round(v, 4) for v in row]))
 
 
-def _labels(topics: list[str], row: np.ndarray, thresholds: np.ndarray) -> tuple[str, ...]:
+def _labels(topics: list[str], row: list[float], thresholds: list[float]) -> tuple[str, ...]:
     return tuple(t for t, v, th in zip(topics, row, thresholds) if v >= th)
 
 
@@ -64,15 +64,20 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
     raw, doc_raw = model.grouped_raw_counts(texts, owner, len(articles))
     para_p = model.proba_counts(model.sublinear(raw))[rows]  # titles are scored too: cheaper than a copy
     doc_p = model.proba_counts(model.sublinear(doc_raw))
-    topics, th = model.topics, model.thresholds_
+    # an article's scores: the higher of its own and its best paragraph's
+    sizes = np.array([len(a.paragraphs) for a in articles])
+    has = sizes > 0
+    art_p = doc_p.copy()
+    if has.any():
+        starts = (np.cumsum(sizes) - sizes)[has]
+        art_p[has] = np.maximum(doc_p[has], np.maximum.reduceat(para_p, starts, axis=0))
+    topics, th = model.topics, model.thresholds_.tolist()
+    para_rows, art_rows = para_p.tolist(), art_p.tolist()  # Python floats: cheaper to compare and round
     out, k = [], 0
-    for n, (a, doc) in enumerate(zip(articles, doc_p)):
-        para = para_p[k:k + len(a.paragraphs)]
+    for n, a in enumerate(articles):
+        para = para_rows[k:k + len(a.paragraphs)]
         k += len(a.paragraphs)
-        if not a.paragraphs and not a.title.strip():
-            art = np.zeros(len(topics))  # nothing to read: no evidence for any topic
-        else:
-            art = np.maximum(doc, para.max(axis=0)) if len(para) else doc
+        art = art_rows[n] if a.paragraphs or a.title.strip() else [0.0] * len(topics)  # nothing to read
         tagged = tuple(
             TaggedParagraph(p.index, p.start, p.end, p.text, _labels(topics, r, th), _scores(topics, r))
             for p, r in zip(a.paragraphs, para)
