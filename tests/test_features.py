@@ -5,7 +5,11 @@ from collections import Counter
 from hypothesis import given, settings, strategies as st
 
 from conftest import ROOT
-from tagger.features import hashed_counts, ngrams_of
+import numpy as np
+import pytest
+
+from tagger import features
+from tagger.features import grouped_counts, hashed_counts, ngrams_of
 from tagger.normalize import normalize
 
 WORDS = st.sampled_from(["قال", "المسوول", "ان", "الحدود", "و", "s-400", "pkk", "a", "ab", "2024", "«", ".", "ـ"])
@@ -35,6 +39,19 @@ def test_any_unicode_hashes_like_the_reference(texts):
     c = hashed_counts(texts, 1 << 10)
     for i, t in enumerate(texts):
         assert int(c.data[c.indptr[i]:c.indptr[i + 1]].sum()) == sum(reference(t, 1 << 10).values())
+
+
+@pytest.mark.parametrize("n_features", [1 << 12, 3000])  # a power of two is masked, others reduced
+def test_narrow_and_wide_keys_give_the_same_counts(monkeypatch, n_features):
+    texts = [normalize(t) for t in ["قال المسؤول إن الحدود مغلقة.", "", "PKK s-400 ab", "وأضاف أن الحرس"]]
+    assert features.key_dtype(len(texts), 2 * n_features) is np.uint32
+    narrow = grouped_counts(texts, n_features, [0, 0, 1, 2], 3)
+    monkeypatch.setattr(features, "key_dtype", lambda n_rows, n_cols: np.int64)
+    wide = grouped_counts(texts, n_features, [0, 0, 1, 2], 3)
+    for a, b in zip(narrow, wide):
+        assert a.indptr.tolist() == b.indptr.tolist() and a.indices.tolist() == b.indices.tolist()
+        assert a.data.tolist() == b.data.tolist() and a.data.sum() > 0
+    assert features.key_dtype(10_000, 1 << 19) is np.int64  # too many rows for 32 bits
 
 
 def test_rows_add_up_to_the_document():
