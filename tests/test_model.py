@@ -94,3 +94,16 @@ def test_save_replaces_an_existing_model_atomically(fitted, tmp_path):
     fitted.save(d)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
     TopicModel.load(d)
+
+
+@pytest.mark.parametrize("data", [
+    np.array([1, 2, 3, 1, 4095], dtype=np.float32),  # whole counts: looked up
+    np.array([1, 5000, 2], dtype=np.float32),  # beyond the table
+    np.array([1.5, 2.0], dtype=np.float32),  # not whole
+    np.array([1.0, 2.0, 3.0]),  # float64 keeps its precision
+])
+def test_sublinear_is_log1p_whatever_the_counts(data):
+    from tagger.features import Counts
+    raw = Counts(np.array([0, len(data)]), np.arange(len(data), dtype=np.int32), data, 8192)
+    got = TopicModel.sublinear(raw).data
+    assert got.dtype == data.dtype and np.array_equal(got, np.log1p(data))
