@@ -9,7 +9,22 @@ boost from the labels gathered so far), retrains, and scores the test set with
 thresholds tuned on the labels gathered so far (3-fold). Several seeds per split; the
 table gives the mean over splits and seeds. Target: `uncertain` reaches random's final macro-F1 with at most 60 % of the labels.
 
+Realistic prevalence (`--pool-positive-rate R`): the labeled set was built by searching
+for likely positives, so about a quarter of its paragraphs have a topic, far more than an
+analyst's pool drawn from the corpus. With this option every pool keeps all its no-topic
+paragraphs and only some of its articles' positive paragraphs: the pool's articles that
+have a positive paragraph are shuffled (seeded by split and seed, the same for every
+strategy) and taken in that order, all positive paragraphs of an article at once, until
+the positives make up R of the pool (slightly more: the last article is taken whole).
+The positive paragraphs left out are used nowhere: not asked, not trained on, not in the
+test set, which stays the same held-out articles as without the option (features are
+hashed and IDF is learned from the labeled rows only, so nothing of them leaks). Each seed
+of a split draws its own subsample; the JSON (out/active_learning_posR.json unless `--name`
+says otherwise) records the pools' sizes and shares.
+Without the option (the default) the pool is the whole training side of the split.
+
     python benchmarks/active_learning.py [--splits 0,1,2] [--seeds 3] [--budget 800]
+        [--pool-positive-rate 0.05] [--strategies uncertain,rare,random] [--name NAME]
 """
 
 from __future__ import annotations
@@ -21,7 +36,7 @@ import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
 from common import OUT, ROOT, save
-from tagger.active import priorities, topic_weights
+from tagger.active import STRATEGIES, priorities, topic_weights
 from tagger.model import TopicModel
 from tagger.train import best_threshold, load_training_set, prf
 
@@ -73,6 +88,33 @@ def run(strategy, seed, X, ts, pool, test, budget, features, C, per_article=None
         rest = [i for i in rest if i not in chosen_set]
 
 
+def realistic_pool(pool, y: np.ndarray, groups, rate: float | None, rng: random.Random) -> list[int]:
+    """`pool` with all its no-topic paragraphs and the positive paragraphs of a seeded random
+    subset of its articles, so that about `rate` of it is positive (see the module docstring)."""
+    if rate is None:
+        return list(pool)
+    has_topic = y.any(axis=1)
+    neg = [i for i in pool if not has_topic[i]]
+    by_article: dict[str, list[int]] = {}
+    for i in pool:
+        if has_topic[i]:
+            by_article.setdefault(groups[i], []).append(i)
+    target = int(round(rate / (1.0 - rate) * len(neg)))
+    articles = sorted(by_article)
+    rng.shuffle(articles)
+    keep: list[int] = []
+    for a in articles:
+        if len(keep) >= target:
+            break
+        keep += by_article[a]
+    return sorted(neg + keep)
+
+
+def reach(curve, goal: float):
+    """Labels after which `curve` first reaches `goal` (None if it never does)."""
+    return next((n for n, f in curve if f >= goal), None)
+
+
 def plot(res: dict) -> str | None:
     """Learning curves as benchmarks/active_learning.png (needs matplotlib, in the bench extra)."""
     try:
@@ -103,8 +145,24 @@ def main() -> None:
     ap.add_argument("--plot-only", action="store_true", help="redraw the plot from out/active_learning.json")
     ap.add_argument("--per-article", type=int, default=None,
                     help="at most this many paragraphs of one article per batch (uncertain, rare)")
-    ap.add_argument("--name", default="active_learning", help="name of the result file in out/")
+    ap.add_argument("--name", default=None,
+                    help="name of the result file in out/ (default: active_learning, or active_learning_posR "
+                         "with --pool-positive-rate R)")
+    ap.add_argument("--pool-positive-rate", type=float, default=None,
+                    help="keep all no-topic paragraphs of the pool and the positive ones of a seeded subset of its "
+                         "articles, so that about this share of the pool is positive (default: the whole pool; "
+                         "a rate above the pool's own keeps it whole)")
+    ap.add_argument("--strategies", default="uncertain,rare,random",
+                    help="comma-separated strategies to simulate (random is always run)")
     args = ap.parse_args()
+    rate = args.pool_positive_rate
+    if rate is not None and not 0.0 < rate < 1.0:
+        ap.error("--pool-positive-rate must be between 0 and 1")
+    strategies = [s for s in args.strategies.split(",") if s != "random"] + ["random"]
+    if unknown := [s for s in strategies if s not in STRATEGIES]:
+        ap.error(f"unknown strategies {unknown}; choose from {STRATEGIES}")
+    if args.name is None:
+        args.name = "active_learning" if rate is None else f"active_learning_pos{rate:g}"
     if args.plot_only:
         import json
         res = json.loads((OUT / "active_learning.json").read_text(encoding="utf-8"))
@@ -114,22 +172,39 @@ def main() -> None:
     ts = load_training_set(sorted((ROOT / "labels").glob("*.jsonl")), ROOT / "labels" / "taxonomy.json")
     features, C = "word+char", 10.0
     X = TopicModel(features=features).counts(ts.texts)
-    splits = [next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=int(k)).split(X, ts.y, ts.groups))
-              for k in args.splits.split(",")]
-    budget = min([args.budget] + [len(tr) for tr, _ in splits])
-    curves = {s: [run(s, seed, X, ts, list(tr), te, budget, features, C, args.per_article)
-                  for tr, te in splits for seed in range(args.seeds)]
-              for s in ("uncertain", "rare", "random")}
+    keys = [int(k) for k in args.splits.split(",")]
+    splits = [next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=k).split(X, ts.y, ts.groups))
+              for k in keys]
+    # one pool per split and seed, the same for every strategy
+    pools = {(k, seed): realistic_pool(tr, ts.y, ts.groups, rate, random.Random(f"pool:{k}:{seed}"))
+             for k, (tr, _) in zip(keys, splits) for seed in range(args.seeds)}
+    budget = min([args.budget] + [len(p) for p in pools.values()])
+    curves = {s: [run(s, seed, X, ts, pools[k, seed], te, budget, features, C, args.per_article)
+                  for k, (_, te) in zip(keys, splits) for seed in range(args.seeds)]
+              for s in strategies}
     mean = {s: [(n, round(float(np.mean([c[k][1] for c in cs])), 4)) for k, (n, _) in enumerate(cs[0])]
             for s, cs in curves.items()}
     final_random = mean["random"][-1][1]
-    reach = next((n for n, f in mean["uncertain"] if f >= final_random), None)
+    n_final = mean["random"][-1][0]
+    reached = {s: reach(m, final_random) for s, m in mean.items()}
+    share = [float(ts.y[p].any(axis=1).mean()) for p in pools.values()]
     res = {"pool": [len(tr) for tr, _ in splits], "test": [len(te) for _, te in splits],
+           "pool_positive_rate": rate, "pool_sizes": [len(p) for p in pools.values()],
+           "pool_positive_paragraphs": [int(ts.y[p].any(axis=1).sum()) for p in pools.values()],
+           "pool_positive_share_mean": round(float(np.mean(share)), 4),
+           "pool_positives_per_topic_mean": [round(float(np.mean([ts.y[p][:, j].sum() for p in pools.values()])), 1)
+                                             for j in range(ts.y.shape[1])],
+           "test_positive_share": [round(float(ts.y[te].any(axis=1).mean()), 4) for _, te in splits],
            "splits": args.splits, "seeds": args.seeds, "start": START, "step": STEP, "budget": budget,
            "per_article": args.per_article,
-           "mean_macro_f1": mean, "random_final_macro_f1": final_random,
-           "uncertain_labels_to_reach_random_final": reach,
-           "fraction_of_random_labels": None if reach is None else round(reach / mean["random"][-1][0], 3)}
+           "mean_macro_f1": mean, "final_macro_f1_per_run": {s: [c[-1][1] for c in cs] for s, cs in curves.items()},
+           "random_final_macro_f1": final_random,
+           "labels_to_reach_random_final": reached,
+           "fraction_of_labels_to_reach_random_final": {s: None if n is None else round(n / n_final, 3)
+                                                        for s, n in reached.items()},
+           "uncertain_labels_to_reach_random_final": reached.get("uncertain"),
+           "fraction_of_random_labels": None if reached.get("uncertain") is None
+           else round(reached["uncertain"] / n_final, 3)}
     res["target_met"] = res["fraction_of_random_labels"] is not None and res["fraction_of_random_labels"] <= 0.6
     res["plot"] = plot(res) if args.name == "active_learning" else None
     save(args.name, res)
