@@ -27,8 +27,11 @@ PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits34"
 def main() -> None:
     parts = ["# Benchmark results", "",
              "Produced by `python benchmarks/report.py` from `benchmarks/out/*.json`; each section names the "
-             "command that produced it. Figures are from one run on the machine below; the machine is shared "
-             "and noisy, so timings vary by ±15 % between runs.", ""]
+             "command that produced it. Figures are from one run on the machine below. The machine is a shared "
+             "virtual machine whose speed drifts: runs minutes apart vary by ±15 %, and on 2026-11-23 the "
+             "same code ran 2-3x slower at 15:00 than at 12:30 UTC (fastText's predict of the same 166,832 "
+             "paragraphs: 6.6 s, then 21.3 s; `tagger --help`: 0.12 s, then 0.26 s). Compare tools by the "
+             "ratios, which are measured in the same run; absolute times are this run's.", ""]
     any_machine = next((load(n)["machine"] for n in ("accuracy", "throughput", "coldstart", "memory") if load(n)), None)
     if any_machine:
         m = any_machine
@@ -178,7 +181,8 @@ def main() -> None:
                 parts.append(f"| {r['pool_positive_share_mean'] * 100:.1f} % | {r['splits']} | "
                              f"{r['random_final_macro_f1']:.3f} | {cell('uncertain')} | {cell('rare')} | "
                              f"`python benchmarks/active_learning.py --splits {r['splits']} --budget {r['budget']} "
-                             f"--pool-positive-rate {r['pool_positive_rate']:g}` |")
+                             f"--pool-positive-rate {r['pool_positive_rate']:g}"
+                             + ("" if n == f"active_learning_pos{r['pool_positive_rate']:g}" else f" --name {n}") + "` |")
             parts += ["", "Curves (mean macro-F1 by labels):", "",
                       "| labels | " + " | ".join(f"{s} @{r['pool_positive_rate']:g} s{r['splits']}"
                                                 for _, r in low for s in r["mean_macro_f1"]) + " |",
