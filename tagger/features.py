@@ -161,7 +161,7 @@ def grouped_counts(texts: list[str], n_features: int, owner, n_groups: int, word
     n_cols = n_features * (int(word) + int(char))
     key = occurrences(texts, n_features, word, char)
     rows = key // n_cols
-    group_key = np.asarray(owner, dtype=np.int64).astype(key.dtype)[rows] * n_cols + (key - rows * n_cols)
+    group_key = np.asarray(owner, dtype=key.dtype)[rows] * n_cols + (key - rows * n_cols)
     return _from_keys(key, len(texts), n_cols), _from_keys(group_key, n_groups, n_cols)
 
 

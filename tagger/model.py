@@ -75,13 +75,11 @@ class TopicModel:
     def sublinear(raw: Counts) -> Counts:
         """1 + log(count) weighting, as log1p(count); small whole counts (nearly all) are looked up."""
         data = raw.data
-        whole = data.astype(np.intp)
-        if data.dtype == np.float32 and len(data) and 0 <= whole.min() and whole.max() < len(_LOG1P) \
-                and np.array_equal(whole, data):
-            logs = _LOG1P.take(whole)
-        else:
-            logs = np.log1p(data)
-        return Counts(raw.indptr, raw.indices, logs, raw.n_cols)
+        if data.dtype == np.float32 and len(data):
+            whole = data.astype(np.intp)
+            if 0 <= whole.min() and whole.max() < len(_LOG1P) and np.array_equal(whole, data):
+                return Counts(raw.indptr, raw.indices, _LOG1P.take(whole), raw.n_cols)
+        return Counts(raw.indptr, raw.indices, np.log1p(data), raw.n_cols)
 
     def counts(self, texts: Sequence[str]):
         """Sublinear counts of `texts` as a SciPy CSR matrix, for training and cross-validation."""
