@@ -67,11 +67,12 @@ def main() -> None:
         summary.append(("`tagger train` ≤ 60 s", f"{tt['seconds']:.1f} s", mark(tt["target_met"])))
     al = load("active_learning")
     if al:
-        frac = al["fraction_of_random_labels"]
+        frac = al["fraction_of_labels_to_reach_random_final"]["uncertain"]
         low = [r for r in (load(n) for n in PREVALENCE_RUNS) if r]
         extra = "".join(f"; pool {r['pool_positive_share_mean'] * 100:.0f} % positive, splits {r['splits']}: "
-                        + ("not reached" if r["fraction_of_random_labels"] is None
-                           else f"{r['fraction_of_random_labels'] * 100:.0f} %") for r in low)
+                        + ("not reached" if r["fraction_of_labels_to_reach_random_final"]["uncertain"] is None
+                           else f"{r['fraction_of_labels_to_reach_random_final']['uncertain'] * 100:.0f} %")
+                        for r in low)
         summary.append(("active learning: random's final macro-F1 with ≤ 60 % of the labels",
                         ("not reached" if frac is None else f"{frac * 100:.0f} % of the labels") + " on the enriched "
                         f"pool ({al.get('pool_positive_share_mean', 0.255) * 100:.0f} % positive){extra}",
@@ -164,7 +165,7 @@ def main() -> None:
         for k, (n, _) in enumerate(al["mean_macro_f1"][strategies[0]]):
             parts.append(f"| {n} | " + " | ".join(f"{al['mean_macro_f1'][s][k][1]:.3f}" for s in strategies) + " |")
         parts += ["", f"random's final macro-F1: {al['random_final_macro_f1']:.3f}; uncertain reaches it after "
-                  f"{al['uncertain_labels_to_reach_random_final']} labels. Plot: `{al['plot']}`.", ""]
+                  f"{al['labels_to_reach_random_final']['uncertain']} labels. Plot: `{al['plot']}`.", ""]
         low = [(n, r) for n, r in ((n, load(n)) for n in PREVALENCE_RUNS) if r]
         if low:
             parts += ["### At a realistic share of positives", "",

@@ -314,10 +314,12 @@ def label(
                 return refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
         use_rtl = _use_rtl(rtl)
         console = Console()
-        with raw_keys() as read_key:
-            stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
-                        retrain_every=retrain_every, retrain=retrain, positives=positives)
-        queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
+        try:
+            with raw_keys() as read_key:
+                stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
+                            retrain_every=retrain_every, retrain=retrain, positives=positives)
+        finally:
+            queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:
         raise fail(e)
     for e in errors:
