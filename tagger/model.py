@@ -108,12 +108,14 @@ class TopicModel:
         x = (sparse.diags((1.0 / norms).astype(np.float32)) @ x).tocsr()
         coef = np.zeros((len(self.topics), x.shape[1]), dtype=np.float32)
         intercept = np.zeros(len(self.topics), dtype=np.float32)
+        x = x.astype(np.float64)  # liblinear's type, converted once rather than once per topic
+        dual = x.shape[0] < x.shape[1]  # the same optimum; the dual solver is 2-3x faster with fewer texts than columns
         for k in range(len(self.topics)):
             yk = y[:, k]
             if yk.min() == yk.max():  # no positive (or no negative) example: constant score
                 intercept[k] = 10.0 if yk.max() else -10.0
                 continue
-            clf = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear",
+            clf = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", dual=dual,
                                      random_state=self.seed, max_iter=1000)
             clf.fit(x, yk)
             coef[k] = clf.coef_[0]
