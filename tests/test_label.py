@@ -39,11 +39,22 @@ def cands(*texts):
     return [Candidate(t, "عنوان", source={"id": t}, group=t) for t in texts]
 
 
-def test_uncertain_asks_nearest_the_threshold_first():
+def test_uncertain_asks_nearest_the_boundary_first():
     model = FixedModel({"a": [0.95, 0, 0, 0], "b": [0.52, 0, 0, 0], "c": [0.2, 0, 0, 0], "d": [0.05, 0, 0, 0]})
     q = Queue(cands("a", "b", "c", "d"), model, "uncertain")
     q.fill()
     assert [it.candidate.text for it in q] == ["b", "c", "a", "d"]
+
+
+def test_uncertain_measures_from_the_classifier_boundary_not_the_tag_threshold():
+    model = FixedModel({"near_cut": [0.22, 0, 0, 0], "near_boundary": [0.55, 0, 0, 0]})
+    model.thresholds_ = np.array([0.2, 0.5, 0.5, 0.5])
+    q = Queue(cands("near_cut", "near_boundary"), model, "uncertain")
+    q.fill()
+    assert [it.candidate.text for it in q] == ["near_boundary", "near_cut"]
+    pr = priorities(np.array([[0.5, 0, 0, 0], [0.75, 0, 0, 0], [1.0, 0, 0, 0]]), model.thresholds_, np.ones(4),
+                    "uncertain")
+    assert pr.tolist() == pytest.approx([1.0, 0.5, 0.0])
 
 
 def test_rare_topics_are_boosted():
