@@ -17,11 +17,19 @@ def load(name):
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
 
 
+RUN_NAMES = ("accuracy", "sections", "throughput", "coldstart", "memory", "train_time", "active_learning",
+             "dask_scaling")
+
+
 def mark(ok):
     return "met" if ok else "**missed**"
 
 
-PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits34", "active_learning_pos0.1")
+# further runs of benchmarks/active_learning.py, shown when their JSON is in out/: the labeled set as drawn on
+# other test splits, and pools cut to a realistic share of positives (--pool-positive-rate)
+FRESH_SPLIT_RUNS = ("active_learning_splits345",)
+PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
+                   "active_learning_pos0.1_splits345")
 
 
 def main() -> None:
@@ -38,6 +46,10 @@ def main() -> None:
         parts += [f"Machine: {m['cores']} cores, {m['cpu']}; Python {m['versions']['python']}, numpy "
                   f"{m['versions']['numpy']}, scikit-learn {m['versions']['scikit-learn']}, fastText "
                   f"{m['versions'].get('fasttext', '?')} (fasttext-numpy2-wheel). Date: {m['date']}.", ""]
+        runs = sorted(OUT.glob("*.json"))
+        parts += ["Each benchmark's run (UTC): " + "; ".join(
+            f"{p.stem} {json.loads(p.read_text(encoding='utf-8')).get('machine', {}).get('date', '?')}"
+            for p in runs if p.stem in RUN_NAMES) + ".", ""]
     summary = []
     a = load("accuracy")
     if a:
@@ -67,16 +79,20 @@ def main() -> None:
         summary.append(("`tagger train` ≤ 60 s", f"{tt['seconds']:.1f} s", mark(tt["target_met"])))
     al = load("active_learning")
     if al:
-        frac = al["fraction_of_labels_to_reach_random_final"]["uncertain"]
-        low = [r for r in (load(n) for n in PREVALENCE_RUNS) if r]
-        extra = "".join(f"; pool {r['pool_positive_share_mean'] * 100:.0f} % positive, splits {r['splits']}: "
-                        + ("not reached" if r["fraction_of_labels_to_reach_random_final"]["uncertain"] is None
-                           else f"{r['fraction_of_labels_to_reach_random_final']['uncertain'] * 100:.0f} %")
-                        for r in low)
+        runs = [al] + [r for r in (load(n) for n in FRESH_SPLIT_RUNS + PREVALENCE_RUNS) if r]
+
+        def pool(r):
+            return (f"pool {r['pool_positive_share_mean'] * 100:.0f} % positive" if r.get("pool_positive_rate")
+                    else "labeled set as drawn") + f", splits {r['splits']}"
+
+        def share(r):
+            f = r["fraction_of_labels_to_reach_random_final"]["uncertain"]
+            return "not reached" if f is None else f"{f * 100:.0f} %"
+
+        missed = [pool(r) for r in runs if not r["target_met"]]
         summary.append(("active learning: random's final macro-F1 with ≤ 60 % of the labels",
-                        ("not reached" if frac is None else f"{frac * 100:.0f} % of the labels") + " on the enriched "
-                        f"pool ({al.get('pool_positive_share_mean', 0.255) * 100:.0f} % positive){extra}",
-                        mark(al["target_met"]) + (" on the enriched pool" if low else "")))
+                        "; ".join(f"{pool(r)}: {share(r)}" for r in runs),
+                        "met" if not missed else f"**missed** on {len(missed)} of {len(runs)} runs"))
     parts += ["## Targets", "", "| target | result | |", "| --- | --- | --- |"]
     parts += [f"| {a_} | {b_} | {c_} |" for a_, b_, c_ in summary]
     parts.append("")
@@ -166,6 +182,16 @@ def main() -> None:
             parts.append(f"| {n} | " + " | ".join(f"{al['mean_macro_f1'][s][k][1]:.3f}" for s in strategies) + " |")
         parts += ["", f"random's final macro-F1: {al['random_final_macro_f1']:.3f}; uncertain reaches it after "
                   f"{al['labels_to_reach_random_final']['uncertain']} labels. Plot: `{al['plot']}`.", ""]
+        for n in FRESH_SPLIT_RUNS:
+            r = load(n)
+            if r:
+                frac = r["fraction_of_labels_to_reach_random_final"]
+                parts += [f"On other test splits (random states {r['splits']}; `python benchmarks/active_learning.py "
+                          f"--splits {r['splits']} --name {n}`): random's final {r['random_final_macro_f1']:.3f}; "
+                          + ", ".join(f"{s} reaches it with {'never' if f is None else f'{f * 100:.0f} %'}"
+                                      for s, f in frac.items() if s != "random")
+                          + " of the labels; final macro-F1 "
+                          + ", ".join(f"{s} {c[-1][1]:.3f}" for s, c in r["mean_macro_f1"].items()) + ".", ""]
         low = [(n, r) for n, r in ((n, load(n)) for n in PREVALENCE_RUNS) if r]
         if low:
             parts += ["### At a realistic share of positives", "",
