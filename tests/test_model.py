@@ -24,6 +24,21 @@ def test_fit_learns_the_training_examples(fitted):
     assert (fitted.predict(TEXTS) == Y.astype(bool)).all()
 
 
+def test_dual_solver_reaches_the_primal_optimum():
+    """Fewer texts than columns: fit uses liblinear's dual solver; its weights are the primal's."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    m = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
+    x = m.counts(TEXTS) @ sparse.diags(m.idf_.astype(np.float64))
+    x = sparse.diags(1 / np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())) @ x
+    for k in range(len(TOPICS)):
+        primal = LogisticRegression(C=10, class_weight="balanced", solver="liblinear", dual=False, tol=1e-8,
+                                    max_iter=10000).fit(x, Y[:, k])
+        np.testing.assert_allclose(m.coef_[k], primal.coef_[0], atol=1e-4)
+        assert m.intercept_[k] == pytest.approx(primal.intercept_[0], abs=1e-4)
+
+
 def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path):
     fitted.save(tmp_path / "m", {"note": "x"})
     loaded = TopicModel.load(tmp_path / "m")
