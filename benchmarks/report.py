@@ -46,10 +46,8 @@ def main() -> None:
         parts += [f"Machine: {m['cores']} cores, {m['cpu']}; Python {m['versions']['python']}, numpy "
                   f"{m['versions']['numpy']}, scikit-learn {m['versions']['scikit-learn']}, fastText "
                   f"{m['versions'].get('fasttext', '?')} (fasttext-numpy2-wheel). Date: {m['date']}.", ""]
-        runs = sorted(OUT.glob("*.json"))
-        parts += ["Each benchmark's run (UTC): " + "; ".join(
-            f"{p.stem} {json.loads(p.read_text(encoding='utf-8')).get('machine', {}).get('date', '?')}"
-            for p in runs if p.stem in RUN_NAMES) + ".", ""]
+        parts += ["Each benchmark's run: " + "; ".join(f"{n} {r['machine']['date']}" for n, r in
+                                                       ((n, load(n)) for n in RUN_NAMES) if r) + ".", ""]
     summary = []
     a = load("accuracy")
     if a:
@@ -89,10 +87,10 @@ def main() -> None:
             f = r["fraction_of_labels_to_reach_random_final"]["uncertain"]
             return "not reached" if f is None else f"{f * 100:.0f} %"
 
-        missed = [pool(r) for r in runs if not r["target_met"]]
+        missed = sum(not r["target_met"] for r in runs)
         summary.append(("active learning: random's final macro-F1 with ≤ 60 % of the labels",
                         "; ".join(f"{pool(r)}: {share(r)}" for r in runs),
-                        "met" if not missed else f"**missed** on {len(missed)} of {len(runs)} runs"))
+                        f"**missed** on {missed} of {len(runs)} runs" if missed else "met"))
     parts += ["## Targets", "", "| target | result | |", "| --- | --- | --- |"]
     parts += [f"| {a_} | {b_} | {c_} |" for a_, b_, c_ in summary]
     parts.append("")
