@@ -26,8 +26,8 @@ def mark(ok):
 
 
 # further runs of benchmarks/active_learning.py, shown when their JSON is in out/: the labeled set as drawn on
-# other test splits, and pools cut to a realistic share of positives (--pool-positive-rate)
-FRESH_SPLIT_RUNS = ("active_learning_splits345",)
+# other test splits or with more seeds, and pools cut to a realistic share of positives (--pool-positive-rate)
+FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6")
 PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
                    "active_learning_pos0.1_splits345")
 
@@ -77,11 +77,12 @@ def main() -> None:
         summary.append(("`tagger train` ≤ 60 s", f"{tt['seconds']:.1f} s", mark(tt["target_met"])))
     al = load("active_learning")
     if al:
-        runs = [al] + [r for r in (load(n) for n in FRESH_SPLIT_RUNS + PREVALENCE_RUNS) if r]
+        runs = [al] + [r for r in (load(n) for n in FURTHER_RUNS + PREVALENCE_RUNS) if r]
 
         def pool(r):
-            return (f"pool {r['pool_positive_share_mean'] * 100:.0f} % positive" if r.get("pool_positive_rate")
-                    else "labeled set as drawn") + f", splits {r['splits']}"
+            what = (f"pool {r['pool_positive_share_mean'] * 100:.0f} % positive" if r.get("pool_positive_rate")
+                    else "labeled set as drawn")
+            return f"{what}, splits {r['splits']}" + (f", {r['seeds']} seeds" if r["seeds"] != 3 else "")
 
         def share(r):
             f = r["fraction_of_labels_to_reach_random_final"]["uncertain"]
@@ -180,12 +181,13 @@ def main() -> None:
             parts.append(f"| {n} | " + " | ".join(f"{al['mean_macro_f1'][s][k][1]:.3f}" for s in strategies) + " |")
         parts += ["", f"random's final macro-F1: {al['random_final_macro_f1']:.3f}; uncertain reaches it after "
                   f"{al['labels_to_reach_random_final']['uncertain']} labels. Plot: `{al['plot']}`.", ""]
-        for n in FRESH_SPLIT_RUNS:
+        for n in FURTHER_RUNS:
             r = load(n)
             if r:
                 frac = r["fraction_of_labels_to_reach_random_final"]
-                parts += [f"On other test splits (random states {r['splits']}; `python benchmarks/active_learning.py "
-                          f"--splits {r['splits']} --name {n}`): random's final {r['random_final_macro_f1']:.3f}; "
+                parts += [f"Test splits {r['splits']}, {r['seeds']} seeds each (`python benchmarks/active_learning.py "
+                          f"--splits {r['splits']} --seeds {r['seeds']} --name {n}`): random's final "
+                          f"{r['random_final_macro_f1']:.3f}; "
                           + ", ".join(f"{s} reaches it with {'never' if f is None else f'{f * 100:.0f} %'}"
                                       for s, f in frac.items() if s != "random")
                           + " of the labels; final macro-F1 "
