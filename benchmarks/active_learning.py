@@ -188,11 +188,11 @@ def main() -> None:
     final_random = mean["random"][-1][1]
     n_final = mean["random"][-1][0]
     reached = {s: reach(m, final_random) for s, m in mean.items()}
-    share = [float(ts.y[p].any(axis=1).mean()) for p in pools.values()]
+    positive = [ts.y[p].any(axis=1) for p in pools.values()]  # per pool: which paragraphs have a topic
     res = {"pool": [len(tr) for tr, _ in splits], "test": [len(te) for _, te in splits],
            "pool_positive_rate": rate, "pool_sizes": [len(p) for p in pools.values()],
-           "pool_positive_paragraphs": [int(ts.y[p].any(axis=1).sum()) for p in pools.values()],
-           "pool_positive_share_mean": round(float(np.mean(share)), 4),
+           "pool_positive_paragraphs": [int(h.sum()) for h in positive],
+           "pool_positive_share_mean": round(float(np.mean([h.mean() for h in positive])), 4),
            "pool_positives_per_topic_mean": [round(float(np.mean([ts.y[p][:, j].sum() for p in pools.values()])), 1)
                                              for j in range(ts.y.shape[1])],
            "test_positive_share": [round(float(ts.y[te].any(axis=1).mean()), 4) for _, te in splits],

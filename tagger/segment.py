@@ -139,10 +139,8 @@ LOOKAHEAD = 40  # lines the article-start rules may look ahead
 
 
 def _pieces(content: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of pieces of an over-long line, cut after sentence ends (or white space)."""
-    if len(content) <= MAX_LINE_CHARS:
-        yield 0, len(content)
-        return
+    """(start, end) of pieces of a line longer than MAX_LINE_CHARS (the caller keeps shorter lines
+    whole), cut after sentence ends (or white space)."""
     pos = 0
     while len(content) - pos > PIECE_CHARS:
         window = content[pos + PIECE_CHARS // 2: pos + PIECE_CHARS]

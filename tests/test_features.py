@@ -2,12 +2,11 @@ import subprocess
 import sys
 from collections import Counter
 
+import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import ROOT
-import numpy as np
-import pytest
-
 from tagger import features
 from tagger.features import grouped_counts, hashed_counts, ngrams_of
 from tagger.normalize import normalize
