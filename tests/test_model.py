@@ -39,6 +39,21 @@ def test_dual_solver_reaches_the_primal_optimum():
         assert m.intercept_[k] == pytest.approx(primal.intercept_[0], abs=1e-4)
 
 
+@pytest.mark.parametrize("n_topics", [1, 3, 4, 7, 8, 11])
+def test_scores_are_tfidf_times_weights_whatever_the_number_of_topics(n_topics):
+    """The packed score table (4, 8 or n+1 values a column) gives the plain TF-IDF x coef + intercept."""
+    from scipy import sparse
+
+    y = np.array([[(i + k) % 3 == 0 for k in range(n_topics)] for i in range(len(TEXTS))], dtype=int)
+    m = TopicModel([f"t{k}" for k in range(n_topics)], features="word+char", C=10).fit(TEXTS, y)
+    probe = [*TEXTS, "الحدود مع العراق", "", "صفقة سلاح صفقة سلاح"]
+    x = m.counts(probe) @ sparse.diags(m.idf_.astype(np.float64))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    x = sparse.diags(1 / np.where(norms == 0, 1, norms)) @ x
+    expected = x @ m.coef_.T.astype(np.float64) + m.intercept_
+    np.testing.assert_allclose(m.decision_function(probe), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path):
     fitted.save(tmp_path / "m", {"note": "x"})
     loaded = TopicModel.load(tmp_path / "m")
