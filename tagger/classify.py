@@ -61,9 +61,8 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
         rows.extend(range(row + 1, row + n))
         row += n
     # each article's counts: the sum of its title's and paragraphs' counts
-    raw, doc_raw = model.grouped_raw_counts(texts, owner, len(articles))
-    para_p = model.proba_counts(model.sublinear(raw))[rows]  # titles are scored too: cheaper than a copy
-    doc_p = model.proba_counts(model.sublinear(doc_raw))
+    text_p, doc_p = model.grouped_proba(texts, owner, len(articles))
+    para_p = text_p[rows]  # titles are scored too: cheaper than leaving them out
     # an article's scores: the higher of its own and its best paragraph's
     sizes = np.array([len(a.paragraphs) for a in articles])
     has = sizes > 0

@@ -11,6 +11,10 @@ most of a cold start. Here every n-gram of a batch is hashed with array arithmet
   scikit-learn's `char_wb`; word n-grams (1-2) are over runs of word characters
   of length 2 or more, as its default token pattern `\\w\\w+`.
 
+Training takes the counts row by row (`Counts`, a CSR matrix). Classification takes them as
+`Cells` sorted by column, so scoring reads the weight table front to back, and an article's
+counts come from its paragraphs' cells without a second sort.
+
 `ngrams_of` computes the same columns one n-gram at a time in plain Python: it is the
 reference the tests compare against, and what `explain` uses to name features.
 """
@@ -70,6 +74,17 @@ class Counts:
         return cls(m.indptr, m.indices, m.data, m.shape[1])
 
 
+@dataclass(frozen=True)
+class Cells:
+    """The non-zero cells of a count matrix, sorted by column, then row: the order in which scoring
+    reads a weight table front to back (one pass over it, not one per row)."""
+
+    cols: np.ndarray
+    rows: np.ndarray
+    counts: np.ndarray  # whole numbers, as float32
+    n_rows: int
+
+
 def _mix(h: np.ndarray, salt: int) -> np.ndarray:
     """SplitMix64 finaliser (in place on a uint64 array)."""
     h += np.uint64((salt * 0xD1B54A32D192ED03) & _M)
@@ -103,10 +118,19 @@ def _word_table() -> np.ndarray:
     return np.array([chr(i).isalnum() or i == 95 for i in range(65536)], dtype=bool)
 
 
+_POWERS: dict[int, np.ndarray] = {}
+
+
 def _powers(base: int, n: int) -> np.ndarray:
-    out = np.full(n, base, dtype=np.uint64)
-    out[0] = 1
-    return np.cumprod(out, dtype=np.uint64)
+    """base**0 .. base**(n-1) modulo 2**64 (read-only; the longest computed so far is kept)."""
+    have = _POWERS.get(base)
+    if have is None or len(have) < n:
+        out = np.full(max(n, 2 * len(have) if have is not None else 0), base, dtype=np.uint64)
+        out[0] = 1
+        with np.errstate(over="ignore"):
+            have = _POWERS[base] = np.cumprod(out, dtype=np.uint64)
+        have.flags.writeable = False
+    return have[:n]
 
 
 def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,15 +178,31 @@ def hashed_counts(texts: list[str], n_features: int, word: bool = True, char: bo
     return _from_keys(occurrences(texts, n_features, word, char), len(texts), n_cols)
 
 
-def grouped_counts(texts: list[str], n_features: int, owner, n_groups: int, word: bool = True,
-                   char: bool = True) -> tuple[Counts, Counts]:
-    """`hashed_counts` of `texts`, and of each group of them (text i belongs to group `owner[i]`):
-    a group's counts are the sum of its texts' counts, from one pass over the n-grams."""
-    n_cols = n_features * (int(word) + int(char))
-    key = occurrences(texts, n_features, word, char)
-    rows = key // n_cols
-    group_key = np.asarray(owner, dtype=key.dtype)[rows] * n_cols + (key - rows * n_cols)
-    return _from_keys(key, len(texts), n_cols), _from_keys(group_key, n_groups, n_cols)
+def grouped_cells(texts: list[str], n_features: int, owner, n_groups: int, word: bool = True,
+                  char: bool = True) -> tuple[Cells, Cells]:
+    """The cells of `hashed_counts(texts)`, and of each group of them (text i belongs to group
+    `owner[i]`): a group's counts are the sum of its texts' counts. One sort: with the texts in group
+    order, mapping each text cell to its group keeps the cells sorted, so equal ones are adjacent."""
+    n = len(texts)
+    uniq, counts = _runs(occurrences(texts, n_features, word, char, by_column=True))
+    cols = uniq // n
+    rows = (uniq - cols * n).astype(np.intp)
+    cols = cols.astype(np.intp)
+    owner = np.asarray(owner, dtype=np.intp)
+    grows = owner[rows]
+    gcols, gcounts = cols, counts
+    if len(owner) > 1 and (owner[1:] < owner[:-1]).any():  # texts out of group order: sort after all
+        order = np.argsort(cols * n_groups + grows, kind="stable")
+        gcols, grows, gcounts = gcols[order], grows[order], gcounts[order]
+    if len(gcols):
+        new = np.empty(len(gcols), dtype=bool)  # where a (column, group) cell starts
+        new[0] = True
+        np.not_equal(gcols[1:], gcols[:-1], out=new[1:])
+        new[1:] |= grows[1:] != grows[:-1]
+        starts = np.flatnonzero(new)
+        total = np.cumsum(gcounts, dtype=np.int64)[np.append(starts[1:], len(gcounts)) - 1]
+        gcols, grows, gcounts = gcols[starts], grows[starts], np.diff(total, prepend=0)
+    return Cells(cols, rows, counts.astype(np.float32), n), Cells(gcols, grows, gcounts.astype(np.float32), n_groups)
 
 
 def _column(h: np.ndarray, n_features: int, dtype: type) -> np.ndarray:
@@ -170,16 +210,28 @@ def _column(h: np.ndarray, n_features: int, dtype: type) -> np.ndarray:
     return h.view(np.int64) if dtype is np.int64 else h.astype(dtype)
 
 
-def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool = True) -> np.ndarray:
-    """Every n-gram occurrence in `texts` as the key `text * n_cols + column` (`key_dtype`)."""
+def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool = True,
+                by_column: bool = False) -> np.ndarray:
+    """Every n-gram occurrence in `texts` as the key `text * n_cols + column` (`key_dtype`), or with
+    `by_column` as `column * n_texts + text`."""
     n_cols = n_features * (int(word) + int(char))
-    dtype = key_dtype(len(texts), n_cols)
+    n_texts = len(texts)
+    dtype = key_dtype(n_texts, n_cols)
     joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
     code = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     n = len(code)
     sep = code == 0
     doc = np.cumsum(sep, dtype=np.int64) - 1  # a text's characters, and the NUL before it, belong to it
-    row_base = (doc * n_cols).astype(dtype, copy=False)
+    if by_column:  # keys from a text part (its index) and a column part
+        text_part = doc.astype(dtype, copy=False)
+
+        def key(t, col):
+            return col * dtype(n_texts) + t
+    else:
+        text_part = (doc * n_cols).astype(dtype, copy=False)
+
+        def key(t, col):
+            return t + col
     space = sep | (code == 32)
     hcode = np.where(sep, np.uint64(32), code)  # a NUL pads like a space
     keys = []
@@ -198,10 +250,10 @@ def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool
             starts, ends = starts[keep], ends[keep]
             th = powp[ends - 1] * (prefix[ends] - prefix[starts])
             tdoc = doc[starts]
-            keys.append(row_base[starts] + _column(_mix(th.copy(), SALT["word1"]), n_features, dtype))
+            keys.append(key(text_part[starts], _column(_mix(th.copy(), SALT["word1"]), n_features, dtype)))
             same = tdoc[1:] == tdoc[:-1]
             bi = _mix(th[:-1][same] * np.uint64(Q) + th[1:][same], SALT["word2"])
-            keys.append(row_base[starts[:-1][same]] + _column(bi, n_features, dtype))
+            keys.append(key(text_part[starts[:-1][same]], _column(bi, n_features, dtype)))
             base = n_features
         if char:
             spaces_before = np.concatenate([[0], np.cumsum(space, dtype=np.int64)])
@@ -214,7 +266,7 @@ def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool
                 if k == 2:
                     ok &= ~(space[:m] & space[1:m + 1])
                 h = (powp[k - 1:n] * (prefix[k:n + 1] - prefix[:m]))[ok]
-                keys.append(row_base[:m][ok] + base + _column(_mix(h, SALT["char"] + 16 * k), n_features, dtype))
+                keys.append(key(text_part[:m][ok], base + _column(_mix(h, SALT["char"] + 16 * k), n_features, dtype)))
     return np.concatenate(keys) if keys else np.zeros(0, dtype=dtype)
 
 

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import BadModel, ModelNotFound, NotFitted
-from .features import Counts, grouped_counts, hashed_counts
+from .features import Cells, Counts, grouped_cells, hashed_counts
 from .normalize import normalize_batch
 
 FORMAT = "tagger-model"
@@ -66,20 +66,15 @@ class TopicModel:
         document are the sum of its paragraphs' counts."""
         return hashed_counts(normalize_batch(list(texts)), self.n_features, *analysers(self.features))
 
-    def grouped_raw_counts(self, texts: Sequence[str], owner, n_groups: int) -> tuple[Counts, Counts]:
-        """`raw_counts` of `texts`, and of each group of them (text i is in group `owner[i]`),
-        the groups' counts being the sums of their texts' counts."""
-        return grouped_counts(normalize_batch(list(texts)), self.n_features, owner, n_groups, *analysers(self.features))
+    def grouped_cells(self, texts: Sequence[str], owner, n_groups: int) -> tuple[Cells, Cells]:
+        """The count cells of `texts` (normalised first), and of each group of them (text i is in group
+        `owner[i]`), the groups' counts being the sums of their texts' counts."""
+        return grouped_cells(normalize_batch(list(texts)), self.n_features, owner, n_groups, *analysers(self.features))
 
     @staticmethod
     def sublinear(raw: Counts) -> Counts:
-        """1 + log(count) weighting, as log1p(count); small whole counts (nearly all) are looked up."""
-        data = raw.data
-        if data.dtype == np.float32 and len(data):
-            whole = data.astype(np.intp)
-            if 0 <= whole.min() and whole.max() < len(_LOG1P) and np.array_equal(whole, data):
-                return Counts(raw.indptr, raw.indices, _LOG1P.take(whole), raw.n_cols)
-        return Counts(raw.indptr, raw.indices, np.log1p(data), raw.n_cols)
+        """1 + log(count) weighting, as log1p(count)."""
+        return Counts(raw.indptr, raw.indices, _log1p(raw.data), raw.n_cols)
 
     def counts(self, texts: Sequence[str]):
         """Sublinear counts of `texts` as a SciPy CSR matrix, for training and cross-validation."""
@@ -171,8 +166,25 @@ class TopicModel:
             out[filled] = (sums[1:] / np.sqrt(sums[0])).T
         return out + self.intercept_
 
+    def decision_cells(self, cells: Cells) -> np.ndarray:
+        """`decision_counts` of raw count cells, the same values: the table is read in column order and
+        each row's sums are accumulated in that order, as `decision_counts` sums a CSR row."""
+        self._check_fitted()
+        k = 1 + len(self.topics)
+        g = np.take(self._score_table(), cells.cols, axis=0)
+        g *= _log1p(cells.counts)[:, None]  # tf x idf, and tf x idf x coef per topic
+        g[:, 0] *= g[:, 0]
+        sums = np.stack([np.bincount(cells.rows, weights=g[:, j], minlength=cells.n_rows) for j in range(k)])
+        sums[0][sums[0] == 0] = 1.0  # an empty row scores 0
+        return (sums[1:] / np.sqrt(sums[0])).T + self.intercept_
+
+    def grouped_proba(self, texts: Sequence[str], owner, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+        """`predict_proba` of `texts`, and of each group of them (their texts joined), from one analysis."""
+        cells, group_cells = self.grouped_cells(texts, owner, n_groups)
+        return _sigmoid(self.decision_cells(cells)), _sigmoid(self.decision_cells(group_cells))
+
     def proba_counts(self, counts) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.decision_counts(counts)))
+        return _sigmoid(self.decision_counts(counts))
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         return self.decision_counts(self.sublinear(self.raw_counts(texts)))
@@ -249,6 +261,19 @@ class TopicModel:
         model.meta_ = meta
         model.path_ = directory
         return model
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _log1p(counts: np.ndarray) -> np.ndarray:
+    """log1p of counts; small whole float32 counts (nearly all) are looked up."""
+    if counts.dtype == np.float32 and len(counts):
+        whole = counts.astype(np.intp)
+        if 0 <= whole.min() and whole.max() < len(_LOG1P) and np.array_equal(whole, counts):
+            return _LOG1P.take(whole)
+    return np.log1p(counts)
 
 
 def read_meta(directory: Path) -> dict:

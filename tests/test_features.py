@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import ROOT
 from tagger import features
-from tagger.features import grouped_counts, hashed_counts, ngrams_of
+from tagger.features import grouped_cells, hashed_counts, ngrams_of
 from tagger.normalize import normalize
 
 WORDS = st.sampled_from(["قال", "المسوول", "ان", "الحدود", "و", "s-400", "pkk", "a", "ab", "2024", "«", ".", "ـ"])
@@ -40,16 +40,39 @@ def test_any_unicode_hashes_like_the_reference(texts):
         assert int(c.data[c.indptr[i]:c.indptr[i + 1]].sum()) == sum(reference(t, 1 << 10).values())
 
 
+def cell_dict(cells):
+    return {(int(r), int(c)): float(v) for r, c, v in zip(cells.rows, cells.cols, cells.counts)}
+
+
+def csr_dict(counts):
+    return {(int(r), int(c)): float(v) for r, c, v in zip(counts.rows(), counts.indices, counts.data)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS, st.data())
+def test_grouped_cells_are_the_texts_and_groups_counts(texts, data):
+    """Column-ordered cells equal the row-ordered counts, for texts in group order or not."""
+    n = 1 << 10
+    owner = data.draw(st.lists(st.integers(0, 3), min_size=len(texts), max_size=len(texts)))
+    if data.draw(st.booleans()):
+        owner = sorted(owner)
+    cells, groups = grouped_cells(texts, n, owner, 4)
+    assert cell_dict(cells) == csr_dict(hashed_counts(texts, n))
+    assert cell_dict(groups) == csr_dict(hashed_counts(texts, n).sum_rows(owner, 4))
+    for c in (cells, groups):
+        assert (np.diff(c.cols * c.n_rows + c.rows) > 0).all()  # sorted by column, then row, no repeats
+
+
 @pytest.mark.parametrize("n_features", [1 << 12, 3000])  # a power of two is masked, others reduced
 def test_narrow_and_wide_keys_give_the_same_counts(monkeypatch, n_features):
     texts = [normalize(t) for t in ["قال المسؤول إن الحدود مغلقة.", "", "PKK s-400 ab", "وأضاف أن الحرس"]]
     assert features.key_dtype(len(texts), 2 * n_features) is np.uint32
-    narrow = grouped_counts(texts, n_features, [0, 0, 1, 2], 3)
+    narrow = grouped_cells(texts, n_features, [0, 0, 1, 2], 3), hashed_counts(texts, n_features)
     monkeypatch.setattr(features, "key_dtype", lambda n_rows, n_cols: np.int64)
-    wide = grouped_counts(texts, n_features, [0, 0, 1, 2], 3)
-    for a, b in zip(narrow, wide):
-        assert a.indptr.tolist() == b.indptr.tolist() and a.indices.tolist() == b.indices.tolist()
-        assert a.data.tolist() == b.data.tolist() and a.data.sum() > 0
+    wide = grouped_cells(texts, n_features, [0, 0, 1, 2], 3), hashed_counts(texts, n_features)
+    for a, b in zip(narrow[0], wide[0]):
+        assert cell_dict(a) == cell_dict(b) and a.counts.sum() > 0
+    assert csr_dict(narrow[1]) == csr_dict(wide[1])
     assert features.key_dtype(10_000, 1 << 19) is np.int64  # too many rows for 32 bits
 
 

@@ -54,6 +54,17 @@ def test_scores_are_tfidf_times_weights_whatever_the_number_of_topics(n_topics):
     np.testing.assert_allclose(m.decision_function(probe), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_grouped_scores_equal_the_row_by_row_scores(fitted):
+    """classify's one-pass scoring (column-ordered cells) gives exactly the CSR path's scores."""
+    texts = [*TEXTS, "", "الحدود مع العراق"]
+    owner = [0, 0, 1, 1, 1, 2, 3, 3]
+    para, groups = fitted.grouped_proba(texts, owner, 5)
+    np.testing.assert_array_equal(para, fitted.predict_proba(texts))
+    summed = fitted.raw_counts(texts).sum_rows(owner, 5)
+    np.testing.assert_array_equal(groups, fitted.proba_counts(fitted.sublinear(summed)))
+    assert groups[4].tolist() == pytest.approx(1 / (1 + np.exp(-fitted.intercept_)))  # an empty group
+
+
 def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path):
     fitted.save(tmp_path / "m", {"note": "x"})
     loaded = TopicModel.load(tmp_path / "m")
