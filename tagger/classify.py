@@ -11,6 +11,7 @@ so memory stays bounded whatever the size of the input.
 
 from __future__ import annotations
 
+from itertools import compress
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
@@ -35,14 +36,6 @@ def load_model(path: str | Path | None = None) -> TopicModel:
     if key not in _MODELS:
         _MODELS[key] = TopicModel.load(directory)
     return _MODELS[key]
-
-
-def _scores(topics: list[str], row: list[float]) -> dict[str, float]:
-    return dict(zip(topics, [round(v, 4) for v in row]))
-
-
-def _labels(topics: list[str], row: list[float], thresholds: list[float]) -> tuple[str, ...]:
-    return tuple(t for t, v, th in zip(topics, row, thresholds) if v >= th)
 
 
 def tag_articles(articles: list[Article], source: str, model: TopicModel, model_name: str = "default",
@@ -70,19 +63,21 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
     if has.any():
         starts = (np.cumsum(sizes) - sizes)[has]
         art_p[has] = np.maximum(doc_p[has], np.maximum.reduceat(para_p, starts, axis=0))
-    topics, th = model.topics, model.thresholds_.tolist()
-    para_rows, art_rows = para_p.tolist(), art_p.tolist()  # Python floats: cheaper to compare and round
+    art_p[[not a.paragraphs and not a.title.strip() for a in articles]] = 0.0  # nothing to read
+    topics = model.topics
+    # Python lists of rounded scores and of labels, made by numpy a batch at once
+    para_s, art_s = np.round(para_p, 4).tolist(), np.round(art_p, 4).tolist()
+    para_l, art_l = (para_p >= model.thresholds_).tolist(), (art_p >= model.thresholds_).tolist()
     out, k = [], 0
     for n, a in enumerate(articles):
-        para = para_rows[k:k + len(a.paragraphs)]
-        k += len(a.paragraphs)
-        art = art_rows[n] if a.paragraphs or a.title.strip() else [0.0] * len(topics)  # nothing to read
+        m = len(a.paragraphs)
         tagged = tuple(
-            TaggedParagraph(p.index, p.start, p.end, p.text, _labels(topics, r, th), _scores(topics, r))
-            for p, r in zip(a.paragraphs, para)
+            TaggedParagraph(p.index, p.start, p.end, p.text, tuple(compress(topics, on)), dict(zip(topics, sc)))
+            for p, on, sc in zip(a.paragraphs, para_l[k:k + m], para_s[k:k + m])
         )
-        out.append(TaggedArticle(source, a.index, a.title, a.start, a.end, _labels(topics, art, th),
-                                 _scores(topics, art), tagged, model_name, ids[n] if ids else None))
+        k += m
+        out.append(TaggedArticle(source, a.index, a.title, a.start, a.end, tuple(compress(topics, art_l[n])),
+                                 dict(zip(topics, art_s[n])), tagged, model_name, ids[n] if ids else None))
     return out
 
 
