@@ -81,7 +81,7 @@ class Cells:
 
     cols: np.ndarray
     rows: np.ndarray
-    counts: np.ndarray  # whole numbers, as float32
+    counts: np.ndarray  # int64
     n_rows: int
 
 
@@ -202,7 +202,7 @@ def grouped_cells(texts: list[str], n_features: int, owner, n_groups: int, word:
         starts = np.flatnonzero(new)
         total = np.cumsum(gcounts, dtype=np.int64)[np.append(starts[1:], len(gcounts)) - 1]
         gcols, grows, gcounts = gcols[starts], grows[starts], np.diff(total, prepend=0)
-    return Cells(cols, rows, counts.astype(np.float32), n), Cells(gcols, grows, gcounts.astype(np.float32), n_groups)
+    return Cells(cols, rows, counts, n), Cells(gcols, grows, gcounts, n_groups)
 
 
 def _column(h: np.ndarray, n_features: int, dtype: type) -> np.ndarray:

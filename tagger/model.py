@@ -268,7 +268,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _log1p(counts: np.ndarray) -> np.ndarray:
-    """log1p of counts; small whole float32 counts (nearly all) are looked up."""
+    """log1p of counts; small whole counts (nearly all) are looked up."""
+    if counts.dtype.kind in "iu":  # whole by type: no need to check
+        return _LOG1P.take(counts) if counts.max(initial=0) < len(_LOG1P) else np.log1p(counts.astype(np.float32))
     if counts.dtype == np.float32 and len(counts):
         whole = counts.astype(np.intp)
         if 0 <= whole.min() and whole.max() < len(_LOG1P) and np.array_equal(whole, counts):

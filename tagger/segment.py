@@ -59,7 +59,7 @@ _FURNITURE_AT_START = (
     # bylines
     r"(?:كتب|بقلم|إعداد|اعداد|تحرير|ترجمة|المصدر|مصدر)\s*:",
 )
-_FURNITURE_ANYWHERE = (
+_FURNITURE_ANYWHERE = (  # unanchored alternations only: they are joined with "|" as they are
     # subscription, app and SMS prompts
     r"(?:يمكنكم|يمكنك)\s+(?:الآن\s+)?(?:متابعة|استلام|تسلم|الاشتراك|تحميل)",
     r"للاشتراك|للإشتراك|حسابنا على|رسالة (?:نصية )?[sS][mM][sS]",
@@ -67,7 +67,9 @@ _FURNITURE_ANYWHERE = (
     r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة",
 )
 _FURNITURE_START = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_AT_START), re.I)
-_FURNITURE_IN = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_ANYWHERE))  # no re.I: 25 % faster
+# one flat alternation, no re.I: the regex engine then skips to positions whose first character can
+# start a branch (2x faster than wrapped branches, which in turn were 25 % faster without re.I)
+_FURNITURE_IN = re.compile("|".join(_FURNITURE_ANYWHERE))
 _DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
 _CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
 _CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
@@ -190,8 +192,12 @@ def iter_lines(chunks: Iterable[str]) -> Iterator[Line]:
         # the last piece may be unfinished, or end in a "\r" whose "\n" is in the next chunk
         buf = lines.pop() if lines and (lines[-1][-1] not in _BREAK_CHARS or lines[-1][-1] == "\r") else ""
         for line in lines:
-            cut = 2 if line.endswith("\r\n") else 1
-            yield from _line_records(line[:-cut], pos)
+            raw = line[:-2] if line.endswith("\r\n") else line[:-1]
+            content = raw.strip()
+            if 0 < len(content) <= MAX_LINE_CHARS:  # nearly every line: no nested generator
+                yield _make_line(content, pos + len(raw) - len(raw.lstrip()))
+            else:
+                yield from _line_records(raw, pos)
             pos += len(line)
     if buf:
         cut = 2 if buf.endswith("\r\n") else 1 if buf[-1] in _BREAK_CHARS else 0
@@ -247,6 +253,8 @@ class _Window:
         self.counts: dict[str, int] = {}  # text key -> content lines in buf with it
 
     def get(self, i: int) -> Line | None:
+        if 0 <= i - self.base < len(self.buf):  # read already: the usual case
+            return self.buf[i - self.base]
         while not self.done and i >= self.base + len(self.buf):
             nxt = next(self.src, None)
             if nxt is None:
