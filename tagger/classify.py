@@ -46,18 +46,15 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
     texts: list[str] = []
     for a in articles:
         texts.append(a.title)
-        texts.extend(p.text for p in a.paragraphs)
-    rows, owner, row = [], [], 0
-    for k, a in enumerate(articles):
-        n = 1 + len(a.paragraphs)
-        owner.extend([k] * n)
-        rows.extend(range(row + 1, row + n))
-        row += n
+        texts.extend([p.text for p in a.paragraphs])
+    sizes = np.array([len(a.paragraphs) for a in articles])
+    owner = np.repeat(np.arange(len(articles)), sizes + 1)
+    is_title = np.zeros(len(texts), dtype=bool)
+    is_title[np.cumsum(sizes + 1) - (sizes + 1)] = True
     # each article's counts: the sum of its title's and paragraphs' counts
     text_p, doc_p = model.grouped_proba(texts, owner, len(articles))
-    para_p = text_p[rows]  # titles are scored too: cheaper than leaving them out
+    para_p = text_p[~is_title]  # titles are scored too: cheaper than leaving them out
     # an article's scores: the higher of its own and its best paragraph's
-    sizes = np.array([len(a.paragraphs) for a in articles])
     has = sizes > 0
     art_p = doc_p.copy()
     if has.any():

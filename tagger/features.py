@@ -218,7 +218,8 @@ def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool
     n_texts = len(texts)
     dtype = key_dtype(n_texts, n_cols)
     joined = "\x00" + "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
-    code = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    code32 = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    code = code32.astype(np.uint64)
     n = len(code)
     sep = code == 0
     doc = np.cumsum(sep, dtype=np.int64) - 1  # a text's characters, and the NUL before it, belong to it
@@ -241,11 +242,9 @@ def occurrences(texts: list[str], n_features: int, word: bool = True, char: bool
         base = 0
         if word:
             table = _word_table()
-            is_w = np.zeros(n, dtype=bool)
-            bmp = code < 65536
-            is_w[bmp] = table[code[bmp].astype(np.int64)]
-            edges = np.diff(np.concatenate([[False], is_w, [False]]).astype(np.int8))
-            starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+            is_w = np.concatenate([[False], table.take(np.minimum(code32, 65535)) & (code32 < 65536), [False]])
+            starts = np.flatnonzero(is_w[1:] & ~is_w[:-1])  # runs of word characters: [start, end)
+            ends = np.flatnonzero(is_w[:-1] & ~is_w[1:])
             keep = ends - starts >= 2
             starts, ends = starts[keep], ends[keep]
             th = powp[ends - 1] * (prefix[ends] - prefix[starts])

@@ -385,5 +385,8 @@ def segment(text: str, split_articles: bool = True, title_line: bool = True) -> 
 def segment_record(text: str, title: str = "") -> Article:
     """A corpus record (title kept apart from the text) as exactly one article; offsets point into `text`."""
     arts = segment(text, split_articles=False, title_line=False)
-    paras = tuple(Paragraph(i, p.start, p.end, p.text) for i, p in enumerate(q for a in arts for q in a.paragraphs))
+    if len(arts) == 1:  # the usual case: its paragraphs are numbered from 0 already
+        paras = arts[0].paragraphs
+    else:  # none, or one cut into parts of MAX_PARAGRAPHS
+        paras = tuple(Paragraph(i, p.start, p.end, p.text) for i, p in enumerate(q for a in arts for q in a.paragraphs))
     return Article(0, title, paras[0].start if paras else 0, paras[-1].end if paras else 0, paras)
