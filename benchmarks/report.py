@@ -149,7 +149,12 @@ def main() -> None:
                   f"{t['cli_jobs_2']['paragraphs_per_s']:,} | {t['jobs_2_speedup']:.2f}× jobs 1 |", "",
                   f"tagger on one core: {t['tagger_1core']['mb_per_s']} MB/s. \"ratio\" is tagger's speed over the "
                   "other's (above 1: tagger is faster). fastText's predict figures exclude segmentation, which it does "
-                  "not do, and article scores.", ""]
+                  "not do, and article scores.", "",
+                  *([f"tagger on one core and fastText's predict were timed in {t['rounds']} alternating rounds, and so "
+                     "were the two commands; each figure above is the best of its rounds. All rounds (s): tagger "
+                     f"{t['tagger_1core']['rounds_seconds']}, fastText {t['fasttext_predict_1core']['rounds_seconds']}, "
+                     f"--jobs 1 {t['cli_jobs_1']['rounds_seconds']}, --jobs 2 {t['cli_jobs_2']['rounds_seconds']}.", ""]
+                    if "rounds" in t else [])]
     if c:
         parts += ["## 4. Cold start", "", "`python benchmarks/coldstart.py`", "",
                   "| command (fresh process, 10 runs) | median s | min | max |", "| --- | ---: | ---: | ---: |"]
