@@ -125,7 +125,7 @@ def _powers(base: int, n: int) -> np.ndarray:
     """base**0 .. base**(n-1) modulo 2**64 (read-only; the longest computed so far is kept)."""
     have = _POWERS.get(base)
     if have is None or len(have) < n:
-        out = np.full(max(n, 2 * len(have) if have is not None else 0), base, dtype=np.uint64)
+        out = np.full(max(n, 1 << 18), base, dtype=np.uint64)
         out[0] = 1
         with np.errstate(over="ignore"):
             have = _POWERS[base] = np.cumprod(out, dtype=np.uint64)
