@@ -47,7 +47,7 @@ def tag_articles(articles: list[Article], source: str, model: TopicModel, model_
     for a in articles:
         texts.append(a.title)
         texts.extend([p.text for p in a.paragraphs])
-    sizes = np.array([len(a.paragraphs) for a in articles])
+    sizes = np.array([len(a.paragraphs) for a in articles], dtype=np.intp)
     owner = np.repeat(np.arange(len(articles)), sizes + 1)
     is_title = np.zeros(len(texts), dtype=bool)
     is_title[np.cumsum(sizes + 1) - (sizes + 1)] = True

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SEEDS
+from tagger.classify import classify_records, classify_text, load_model, tag_articles
 from tagger.cli import app
 from tagger.labelstore import LabelRecord, append, read_labels
 from tagger.model import TopicModel
@@ -230,3 +231,11 @@ def test_kill_9_during_train_leaves_the_old_or_the_new_model(tmp_path, delay):
     p.kill()
     p.wait()
     TopicModel.load(out)  # loads cleanly: never half-written
+
+
+def test_library_calls_with_nothing_to_tag(seed_model):
+    model = load_model(seed_model)
+    assert tag_articles([], "-", model) == []
+    assert classify_records([], model) == []
+    [empty] = classify_text("", model=model)
+    assert empty.paragraphs == () and empty.labels == () and set(empty.scores.values()) == {0.0}
