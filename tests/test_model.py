@@ -3,6 +3,7 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tagger.errors import BadModel, ModelNotFound, NotFitted
 from tagger.model import TopicModel
@@ -63,6 +64,20 @@ def test_grouped_scores_equal_the_row_by_row_scores(fitted):
     summed = fitted.raw_counts(texts).sum_rows(owner, 5)
     np.testing.assert_array_equal(groups, fitted.proba_counts(fitted.sublinear(summed)))
     assert groups[4].tolist() == pytest.approx(1 / (1 + np.exp(-fitted.intercept_)))  # an empty group
+
+
+FITTED = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("قال الحدود صفقة سلاح pkk \u0670\u200f\n\x00&;ab1"), max_size=40),
+                max_size=8), st.data())
+def test_grouped_scores_equal_the_row_by_row_scores_on_any_text(texts, data):
+    owner = sorted(data.draw(st.lists(st.integers(0, 3), min_size=len(texts), max_size=len(texts))))
+    para, groups = FITTED.grouped_proba(texts, owner, 4)
+    np.testing.assert_array_equal(para, FITTED.predict_proba(texts).reshape(len(texts), len(TOPICS)))
+    summed = FITTED.raw_counts(texts).sum_rows(owner, 4)
+    np.testing.assert_array_equal(groups, FITTED.proba_counts(FITTED.sublinear(summed)))
 
 
 def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path):
