@@ -168,17 +168,23 @@ def _make_line(content: str, start: int) -> Line:
     return Line(start, start + len(content), content, _kind(key), key)
 
 
-def _line_records(raw: str, pos: int) -> Iterator[Line]:
-    lead = len(raw) - len(raw.lstrip())
+def _line_records(raw: str, pos: int) -> list[Line]:
+    """The Line of one input line (without its break) at `pos`, or the pieces of an over-long one.
+    (A list, not a generator: one is made per input line.)"""
     content = raw.strip()
     if not content:
-        yield Line(pos, pos, "", "blank", "")
-        return
+        return [Line(pos, pos, "", "blank", "")]
+    start = pos + len(raw) - len(raw.lstrip())
     if len(content) <= MAX_LINE_CHARS:
-        yield _make_line(content, pos + lead)
-        return
-    for a, b in _pieces(content):
-        yield _make_line(content[a:b], pos + lead + a)
+        return [_make_line(content, start)]
+    return [_make_line(content[a:b], start + a) for a, b in _pieces(content)]
+
+
+def _unbroken(line: str) -> str:
+    """A line without its line break, if it has one (\r\n counts as one)."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    return line[:-1] if line and line[-1] in _BREAK_CHARS else line
 
 
 def iter_lines(chunks: Iterable[str]) -> Iterator[Line]:
@@ -192,16 +198,10 @@ def iter_lines(chunks: Iterable[str]) -> Iterator[Line]:
         # the last piece may be unfinished, or end in a "\r" whose "\n" is in the next chunk
         buf = lines.pop() if lines and (lines[-1][-1] not in _BREAK_CHARS or lines[-1][-1] == "\r") else ""
         for line in lines:
-            raw = line[:-2] if line.endswith("\r\n") else line[:-1]
-            content = raw.strip()
-            if 0 < len(content) <= MAX_LINE_CHARS:  # nearly every line: no nested generator
-                yield _make_line(content, pos + len(raw) - len(raw.lstrip()))
-            else:
-                yield from _line_records(raw, pos)
+            yield from _line_records(_unbroken(line), pos)
             pos += len(line)
     if buf:
-        cut = 2 if buf.endswith("\r\n") else 1 if buf[-1] in _BREAK_CHARS else 0
-        yield from _line_records(buf[:len(buf) - cut], pos)
+        yield from _line_records(_unbroken(buf), pos)
 
 
 class _Builder:
