@@ -1,3 +1,4 @@
+import copy
 import json
 import pickle
 
@@ -14,9 +15,12 @@ Y = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 
 TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
 
 
+FITTED = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)  # not to be changed by a test
+
+
 @pytest.fixture
 def fitted():
-    m = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
+    m = copy.deepcopy(FITTED)
     m.thresholds_ = np.array([0.3, 0.4, 0.5, 0.6], dtype=np.float32)
     return m
 
@@ -30,7 +34,7 @@ def test_dual_solver_reaches_the_primal_optimum():
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    m = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
+    m = FITTED
     x = m.counts(TEXTS) @ sparse.diags(m.idf_.astype(np.float64))
     x = sparse.diags(1 / np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())) @ x
     for k in range(len(TOPICS)):
@@ -55,18 +59,18 @@ def test_scores_are_tfidf_times_weights_whatever_the_number_of_topics(n_topics):
     np.testing.assert_allclose(m.decision_function(probe), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_grouped_scores_equal_the_row_by_row_scores(fitted):
+def grouped_and_row_by_row(model, texts, owner, n_groups):
     """classify's one-pass scoring (column-ordered cells) gives exactly the CSR path's scores."""
-    texts = [*TEXTS, "", "الحدود مع العراق"]
-    owner = [0, 0, 1, 1, 1, 2, 3, 3]
-    para, groups = fitted.grouped_proba(texts, owner, 5)
-    np.testing.assert_array_equal(para, fitted.predict_proba(texts))
-    summed = fitted.raw_counts(texts).sum_rows(owner, 5)
-    np.testing.assert_array_equal(groups, fitted.proba_counts(fitted.sublinear(summed)))
-    assert groups[4].tolist() == pytest.approx(1 / (1 + np.exp(-fitted.intercept_)))  # an empty group
+    para, groups = model.grouped_proba(texts, owner, n_groups)
+    np.testing.assert_array_equal(para, model.predict_proba(texts).reshape(len(texts), len(TOPICS)))
+    summed = model.raw_counts(texts).sum_rows(owner, n_groups)
+    np.testing.assert_array_equal(groups, model.proba_counts(model.sublinear(summed)))
+    return groups
 
 
-FITTED = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
+def test_grouped_scores_equal_the_row_by_row_scores():
+    groups = grouped_and_row_by_row(FITTED, [*TEXTS, "", "الحدود مع العراق"], [0, 0, 1, 1, 1, 2, 3, 3], 5)
+    assert groups[4].tolist() == pytest.approx(1 / (1 + np.exp(-FITTED.intercept_)))  # an empty group
 
 
 @settings(max_examples=60, deadline=None)
@@ -74,10 +78,7 @@ FITTED = TopicModel(TOPICS, features="word+char", C=10).fit(TEXTS, Y)
                 max_size=8), st.data())
 def test_grouped_scores_equal_the_row_by_row_scores_on_any_text(texts, data):
     owner = sorted(data.draw(st.lists(st.integers(0, 3), min_size=len(texts), max_size=len(texts))))
-    para, groups = FITTED.grouped_proba(texts, owner, 4)
-    np.testing.assert_array_equal(para, FITTED.predict_proba(texts).reshape(len(texts), len(TOPICS)))
-    summed = FITTED.raw_counts(texts).sum_rows(owner, 4)
-    np.testing.assert_array_equal(groups, FITTED.proba_counts(FITTED.sublinear(summed)))
+    grouped_and_row_by_row(FITTED, texts, owner, 4)
 
 
 def test_save_load_round_trip_gives_identical_scores(fitted, tmp_path):
