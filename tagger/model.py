@@ -142,7 +142,7 @@ class TopicModel:
             k = 1 + len(self.topics)
             table = np.zeros((len(self.idf_), 4 if k <= 4 else 8 if k <= 8 else k), dtype=np.float32)
             table[:, 0] = self.idf_
-            table[:, 1:k] = (self.coef_ * self.idf_).T
+            np.multiply(self.coef_.T, self.idf_[:, None], out=table[:, 1:k])  # no temporary the table's size
             self._table = table
         return self._table
 
