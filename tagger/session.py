@@ -47,19 +47,47 @@ class Stats:
     history: list[tuple[Item, LabelRecord]] = field(default_factory=list)
 
 
+def key_length(buf: bytes) -> int:
+    """Bytes of the first key in `buf`: one UTF-8 character, or a whole escape sequence
+    (an arrow key is one unknown key, not three). May exceed len(buf) when the key is
+    still arriving."""
+    if buf[:1] == b"\x1b":
+        if buf[1:2] in (b"[", b"O"):  # CSI / SS3: up to a final byte in @..~
+            end = next((i for i in range(2, len(buf)) if 0x40 <= buf[i] <= 0x7E), None)
+            return len(buf) if end is None else end + 1
+        return min(len(buf), 2)  # Esc alone, or Alt+key
+    lead = buf[0]
+    return 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+
+
 @contextmanager
 def raw_keys(stream=None) -> Iterator[Callable[[], str]]:
-    """Read single key presses from a terminal (cbreak mode), restoring it afterwards."""
+    """Read single key presses from a terminal (cbreak mode), restoring it afterwards.
+
+    Keys typed faster than the screen is drawn arrive together in one read; each call
+    returns one of them, in order, so no key press is lost or merged with the next."""
     stream = stream or sys.stdin
     fd = stream.fileno()
     old = termios.tcgetattr(fd) if os.isatty(fd) else None
+    pending = bytearray()
     try:
         if old is not None:
             tty.setcbreak(fd)
 
         def read() -> str:
-            b = os.read(fd, 4)
-            return b.decode("utf-8", "replace") if b else "\x04"
+            if not pending:
+                pending.extend(os.read(fd, 1024))
+                if not pending:
+                    return "\x04"  # end of input
+            n = key_length(bytes(pending))
+            while n > len(pending) and pending[0] != 0x1B:  # the rest of a UTF-8 character
+                more = os.read(fd, n - len(pending))
+                if not more:
+                    break
+                pending.extend(more)
+            key = bytes(pending[:n])
+            del pending[:n]
+            return key.decode("utf-8", "replace")
 
         yield read
     finally:

@@ -17,6 +17,7 @@ from conftest import DATA, ROOT
 from tagger.active import Queue, priorities, topic_weights
 from tagger.labelstore import LabelRecord, append, latest, read_labels, text_hash
 from tagger.pool import Candidate, iter_candidates
+from tagger.session import key_length, raw_keys
 
 TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
 POOL = str(DATA / "pool.jsonl")
@@ -181,6 +182,31 @@ def test_label_three_undo_one_quit(tmp_path):
     assert all(r["annotator"] == "t1" and r["source"]["corpus"] == "seeds" for r in lines)
     final = latest(read_labels([store])[0])
     assert sorted(r.labels for r in final.values()) == [(), ("arms_deals", "us_presence")]
+
+
+def test_keys_typed_ahead_are_each_taken_in_order(tmp_path):
+    store = tmp_path / "session.jsonl"
+    child = spawn(store)
+    child.expect("0 labeled")
+    child.send("0\r20q")  # one write, faster than any screen: no key may be merged or dropped
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [r["labels"] for r in stored(store)] == [[], [], []]
+
+
+def test_raw_keys_splits_a_burst_into_single_keys():
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, "\r\r1\x1b[A\x1bxسq".encode("utf-8"))
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as stream, raw_keys(stream) as read_key:
+        keys = [read_key() for _ in range(8)]
+    assert keys == ["\r", "\r", "1", "\x1b[A", "\x1bx", "س", "q", "\x04"]
+
+
+def test_key_length_of_characters_and_escape_sequences():
+    assert [key_length(k.encode()) for k in ("q", "س", "€", "😀", "\x1b[15~x", "\x1bOP", "\x1b")] == [1, 2, 3, 4, 5, 3, 1]
+    assert key_length("س".encode()[:1]) == 2  # a character still arriving
 
 
 def test_kill_9_loses_nothing_decided_and_resuming_skips_it(tmp_path):
