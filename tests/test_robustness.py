@@ -213,7 +213,9 @@ def test_ctrl_c_during_train_exits_130_and_keeps_the_old_model(tmp_path):
     before = (out / "weights.npz").read_bytes()
     p = subprocess.Popen(TAGGER + ["train", "-l", str(ROOT / "labels" / "seeds.jsonl"), "-o", str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, preexec_fn=_default_sigint)
-    time.sleep(3)
+    # interrupt at the first of the five searched configurations: waiting a fixed time let a fast
+    # machine finish training first (and a slow one still be importing)
+    assert p.stderr.readline().startswith(b"cross-validating word n-grams")
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
