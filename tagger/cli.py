@@ -211,6 +211,7 @@ def train(
 
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
     from .render import metrics_table
+    from .train import baseline_of
     from .train import train as run
 
     label_paths = labels or [default_labels_dir()]
@@ -218,11 +219,11 @@ def train(
     previous = _current_meta(default)
     try:
         result = run(label_paths, taxonomy or default_taxonomy(), n_splits=folds,
-                     warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m))
+                     warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline_of(default))
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         dest = out or default.parent / "versions" / stamp
         try:
-            result.model.save(dest, result.meta)
+            result.model.save(dest, result.meta, files=result.files())
         except OSError as e:
             raise TaggerError(f"cannot write the model to {dest} ({e.strerror or e}); "
                               "the previous model is untouched") from None
@@ -231,10 +232,11 @@ def train(
         err(f"Saved model to {dest}")
         if out is None:
             new_f1 = result.meta["cv"]["macro_f1"]
-            old_f1 = previous["cv"]["macro_f1"] if previous and "cv" in previous else None
+            paired = result.meta["cv"].get("previous")
+            old_f1 = paired["macro_f1"] if paired else previous["cv"]["macro_f1"] if previous and "cv" in previous else None
             if old_f1 is None or new_f1 >= old_f1 or force:
                 try:
-                    result.model.save(default, result.meta)
+                    result.model.save(default, result.meta, files=result.files())
                 except OSError as e:
                     raise TaggerError(f"cannot write {default} ({e.strerror or e}); it is untouched; "
                                       f"the new model is at {dest}") from None

@@ -204,8 +204,9 @@ class TopicModel:
             raise NotFitted("this TopicModel is not trained yet: call fit() or load a model (tagger train)")
 
     # -- persistence ------------------------------------------------------------------------------
-    def save(self, directory: str | Path, meta: dict | None = None) -> Path:
-        """Write the model to `directory` atomically (a temporary sibling renamed into place)."""
+    def save(self, directory: str | Path, meta: dict | None = None, files: dict[str, str] | None = None) -> Path:
+        """Write the model to `directory` atomically (a temporary sibling renamed into place), with
+        `files` (name → text) beside it."""
         self._check_fitted()
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +220,8 @@ class TopicModel:
                                "seed": self.seed},
                     "weights_sha256": digest, **(meta or {})}
             (tmp / META).write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            for name, text in (files or {}).items():
+                (tmp / name).write_text(text, encoding="utf-8")
             old = None
             if directory.exists():
                 old = directory.with_name(f".{directory.name}.old-{os.getpid()}")

@@ -32,25 +32,37 @@ def article_table(a: TaggedArticle, topics: list[str], paragraphs: bool = True) 
 
 
 def metrics_table(meta: dict, previous: dict | None = None) -> Table:
-    """Cross-validated per-topic precision/recall/F1 of a model (and of a previous one, if given)."""
+    """Cross-validated per-topic precision/recall/F1 of a model, beside the model it would replace:
+    measured on the same folds if `meta` holds that comparison (cv.previous), else the replaced
+    model's own figures from `previous` (its meta), on the labels it was trained on."""
     cv = meta["cv"]
+    paired = cv.get("previous")
+    before = paired or (previous or {}).get("cv")
+    if paired:
+        caption = (f"previous F1: the current model's recipe ({paired['features']}, C={paired['C']:g}) refitted in "
+                   f"the same folds on the {paired['trained_on']} paragraphs it was trained on, scored on the same "
+                   "paragraphs")
+    elif before:
+        caption = "previous F1: the current model's own cross-validation, on the labels it was trained on (not these)"
+    else:
+        caption = None
     t = Table(title=f"Cross-validated by article ({cv['folds']} folds), "
                     f"{meta['training']['paragraphs']} paragraphs, {meta['training']['articles']} articles",
-              title_justify="left")
+              title_justify="left", caption=caption, caption_justify="left")
     for col in ("topic", "support", "threshold", "precision", "recall", "F1"):
         t.add_column(col, justify="left" if col == "topic" else "right")
-    if previous:
+    if before:
         t.add_column("previous F1", justify="right")
     for topic, m in cv["per_topic"].items():
         row = [topic, str(m["support"]), f"{meta['thresholds'].get(topic, 0):.3f}" if "thresholds" in meta else "",
                f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}"]
-        if previous:
-            pm = previous.get("cv", {}).get("per_topic", {}).get(topic)
+        if before:
+            pm = before.get("per_topic", {}).get(topic)
             row.append(f"{pm['f1']:.3f}" if pm else "—")
         t.add_row(*row)
     row = ["macro", "", "", "", "", f"{cv['macro_f1']:.3f}"]
-    if previous:
-        row.append(f"{previous.get('cv', {}).get('macro_f1', 0):.3f}")
+    if before:
+        row.append(f"{before.get('macro_f1', 0):.3f}")
     t.add_row(*row, style="bold")
     return t
 

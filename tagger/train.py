@@ -5,6 +5,13 @@ split). The feature set (word, char or both) and C are chosen on out-of-fold
 macro-F1. Each topic's threshold is the F1-best cut on the out-of-fold scores;
 the reported precision/recall/F1 apply to each fold a threshold tuned on the
 *other* folds only, so they do not reward a threshold tuned on the answers.
+
+The model in use is compared on the same folds and the same paragraphs: its recipe
+(features, C) is refitted in each fold on the training part of the paragraphs *it*
+was trained on (`trained_on.txt` in its directory), and scored on the whole test part.
+So the comparison measures what the new labels (and any new recipe) bring, not how
+hard the new labels are; cross-validated figures from two different label sets are
+not comparable.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from .labelstore import LabelRecord, latest, read_labels
 from .model import TopicModel
 from .taxonomy import Topic, load_taxonomy
 
+TRAINED_ON = "trained_on.txt"
 GRID = [("word", 30.0), ("char", 30.0), ("word+char", 10.0), ("word+char", 30.0), ("word+char", 100.0)]
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
 SEED = 0
@@ -56,6 +64,36 @@ class TrainingSet:
 class TrainResult:
     model: TopicModel
     meta: dict
+    hashes: tuple[str, ...] = ()  # the paragraphs trained on, by text hash
+
+    def files(self) -> dict[str, str]:
+        """Files saved beside the model: what it was trained on, for the next comparison."""
+        return {TRAINED_ON: "".join(f"{h}\n" for h in sorted(self.hashes))}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The model in use, as a recipe to refit in each fold: its features, C, and the
+    paragraphs (text hashes) it was trained on."""
+
+    features: str
+    C: float
+    hashes: frozenset[str]
+
+
+def baseline_of(directory: str | Path) -> Baseline | None:
+    """The model at `directory` as a `Baseline`; None if there is none, or it does not
+    record what it was trained on (models from before `trained_on.txt`)."""
+    from .errors import TaggerError
+    from .model import read_meta
+
+    directory = Path(directory)
+    try:
+        params = read_meta(directory)["params"]
+        hashes = (directory / TRAINED_ON).read_text(encoding="utf-8").split()
+        return Baseline(str(params["features"]), float(params["C"]), frozenset(hashes))
+    except (TaggerError, OSError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def load_training_set(labels: Sequence[str | Path], taxonomy: str | Path,
@@ -112,14 +150,20 @@ def folds(ts: TrainingSet, n_splits: int = 5, seed: int = SEED) -> list[np.ndarr
     return [test for _, test in cv.split(np.zeros(len(strata)), strata, ts.groups)]
 
 
-def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndarray], counts=None) -> np.ndarray:
-    """Out-of-fold probabilities for one configuration."""
+def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndarray], counts=None,
+              trainable: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold probabilities for one configuration; with `trainable` (a mask), each fold
+    trains only on those of its training paragraphs (and scores 0 if it has none)."""
     ids = [t.id for t in ts.topics]
     proto = TopicModel(ids, features=features, C=C, seed=SEED)
     x = proto.counts(ts.texts) if counts is None else counts
     out = np.zeros(ts.y.shape, dtype=np.float64)
     for test in test_folds:
         train = np.setdiff1d(np.arange(len(ts.texts)), test)
+        if trainable is not None:
+            train = train[trainable[train]]
+            if not len(train):
+                continue
         m = TopicModel(ids, features=features, C=C, seed=SEED).fit_counts(x[train], ts.y[train])
         out[test] = m.proba_counts(x[test])
     return out
@@ -145,10 +189,23 @@ def versions() -> dict:
             "pyarabic": getattr(pyarabic, "__version__", "unknown")}
 
 
+def _counts(cache: dict, features: str, texts: list[str]):
+    """Counts for `features`, each analyzer run once; "word+char" is the two side by side."""
+    if features not in cache:
+        parts = features.split("+")
+        for part in parts:
+            if part not in cache:
+                cache[part] = TopicModel(features=part).counts(texts)
+        if len(parts) > 1:
+            cache[features] = sparse.hstack([cache[q] for q in parts], format="csr")
+    return cache[features]
+
+
 def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tuple[str, float]] = GRID,
           n_splits: int = 5, warn: Callable[[str], None] = lambda m: None,
-          progress: Callable[[str], None] = lambda m: None) -> TrainResult:
-    """Choose features by grouped CV, tune thresholds, report CV metrics, fit on all labels."""
+          progress: Callable[[str], None] = lambda m: None, baseline: Baseline | None = None) -> TrainResult:
+    """Choose features by grouped CV, tune thresholds, report CV metrics, fit on all labels; with
+    `baseline`, also cross-validate the model in use on the same folds (meta["cv"]["previous"])."""
     ts = load_training_set(labels, taxonomy, warn)
     if len(set(ts.groups)) < 2:
         raise BadLabels("training needs paragraphs from at least two articles")
@@ -158,14 +215,7 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
     best = None
     for features, C in grid:
         progress(f"cross-validating {features} n-grams, C={C:g}")
-        if features not in cache:
-            parts = features.split("+")
-            for part in parts:  # each analyzer runs once; "word+char" is the two side by side
-                if part not in cache:
-                    cache[part] = TopicModel(features=part).counts(ts.texts)
-            if len(parts) > 1:
-                cache[features] = sparse.hstack([cache[q] for q in parts], format="csr")
-        p = oof_proba(ts, features, C, test_folds, counts=cache[features])
+        p = oof_proba(ts, features, C, test_folds, counts=_counts(cache, features, ts.texts))
         m = cv_metrics(ts, p, test_folds)
         search.append({"features": features, "C": C, "macro_f1": m["macro_f1"]})
         if best is None or m["macro_f1"] > best[2]["macro_f1"]:
@@ -186,7 +236,16 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
         "cv": {"folds": len(test_folds), "grouped_by": "article", "seed": SEED, **metrics, "search": search},
         "versions": versions(),
     }
-    return TrainResult(model, meta)
+    hashes = [r.hash for r in ts.records]
+    if baseline is not None:
+        trainable = np.array([h in baseline.hashes for h in hashes])
+        if trainable.any():
+            progress(f"cross-validating the current model's recipe on its {int(trainable.sum())} paragraphs")
+            p_old = oof_proba(ts, baseline.features, baseline.C, test_folds, trainable=trainable,
+                              counts=_counts(cache, baseline.features, ts.texts))
+            meta["cv"]["previous"] = {"features": baseline.features, "C": baseline.C,
+                                      "trained_on": int(trainable.sum()), **cv_metrics(ts, p_old, test_folds)}
+    return TrainResult(model, meta, tuple(hashes))
 
 
 def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: float) -> TopicModel:

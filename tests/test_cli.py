@@ -155,21 +155,60 @@ def test_eval_reports_per_topic_metrics_as_json(runner, seed_model):
     assert rep["per_topic"]["arms_deals"]["support"] == 15
 
 
-def test_train_promotes_only_a_model_that_is_not_worse(runner, tmp_path, monkeypatch):
+def _home(tmp_path, monkeypatch, lines=None):
+    """A TAGGER_HOME with the taxonomy and the seed labels (or the first `lines` of them)."""
     home = tmp_path / "home"
     (home / "labels").mkdir(parents=True)
-    for name in ("seeds.jsonl", "taxonomy.json"):
-        (home / "labels" / name).write_bytes((ROOT / "labels" / name).read_bytes())
+    (home / "labels" / "taxonomy.json").write_bytes((ROOT / "labels" / "taxonomy.json").read_bytes())
+    seeds = (ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (home / "labels" / "seeds.jsonl").write_text("".join(seeds[:lines]), encoding="utf-8")
     monkeypatch.setenv("TAGGER_HOME", str(home))
     monkeypatch.delenv("TAGGER_MODEL", raising=False)
+    return home
+
+
+def test_train_without_a_record_of_the_current_models_labels_compares_its_own_figures(runner, tmp_path, monkeypatch):
+    home = _home(tmp_path, monkeypatch)
     r = runner.invoke(app, ["train", "--folds", "3"])
     assert r.exit_code == 0 and "It is now the default model" in r.stderr
-    meta = json.loads((home / "models" / "default" / "meta.json").read_text())
+    default = home / "models" / "default"
+    (default / "trained_on.txt").unlink()  # as a model from before trained_on.txt
+    meta = json.loads((default / "meta.json").read_text())
     meta["cv"]["macro_f1"] = 0.99  # pretend the current default is far better
-    (home / "models" / "default" / "meta.json").write_text(json.dumps(meta))
+    (default / "meta.json").write_text(json.dumps(meta))
     r = runner.invoke(app, ["train", "--folds", "3"])
     assert r.exit_code == 0 and "Not made the default" in r.stderr and "previous F1" in r.stderr
-    assert len(list((home / "models" / "versions").iterdir())) >= 1
+    assert "on the labels it was trained on (not these)" in " ".join(r.stderr.split())
+    assert len(list((home / "models" / "versions").iterdir())) == 2
+
+
+def test_train_compares_with_the_current_model_on_the_same_folds(runner, tmp_path, monkeypatch):
+    home = _home(tmp_path, monkeypatch, lines=60)
+    r = runner.invoke(app, ["train", "--folds", "3"])
+    assert r.exit_code == 0, r.output
+    default = home / "models" / "default"
+    first = (default / "trained_on.txt").read_text().split()
+    assert len(first) == len(set(first)) == 60 == json.loads((default / "meta.json").read_text())["training"]["paragraphs"]
+
+    (home / "labels" / "seeds.jsonl").write_bytes((ROOT / "labels" / "seeds.jsonl").read_bytes())  # 51 more
+    r = runner.invoke(app, ["train", "--folds", "3", "--force"])
+    assert r.exit_code == 0, r.output
+    assert "refitted in the same folds on the 60 paragraphs it was trained on" in " ".join(r.stderr.split())
+    versions = sorted((home / "models" / "versions").iterdir())
+    meta = json.loads((versions[-1] / "meta.json").read_text())
+    prev = meta["cv"]["previous"]
+    assert prev["trained_on"] == 60
+    assert {t: m["support"] for t, m in prev["per_topic"].items()} == \
+        {t: m["support"] for t, m in meta["cv"]["per_topic"].items()}  # scored on all 111 paragraphs
+    assert len((versions[-1] / "trained_on.txt").read_text().split()) == 111
+
+    # labels unchanged: the current recipe's figures are the search's own for it, and never better
+    r = runner.invoke(app, ["train", "--folds", "3"])
+    meta = json.loads((sorted((home / "models" / "versions").iterdir())[-1] / "meta.json").read_text())
+    prev = meta["cv"]["previous"]
+    same = [s["macro_f1"] for s in meta["cv"]["search"] if (s["features"], s["C"]) == (prev["features"], prev["C"])]
+    assert prev["trained_on"] == 111 and [prev["macro_f1"]] == same
+    assert meta["cv"]["macro_f1"] >= prev["macro_f1"] and "It is now the default model" in r.stderr
 
 
 def test_a_json_corpus_with_half_a_surrogate_pair_is_still_tagged(runner, seed_model, tmp_path):
