@@ -207,6 +207,7 @@ def train(
 
     Example: tagger train --labels labels/
     """
+    import itertools
     from datetime import datetime, timezone
 
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
@@ -221,7 +222,8 @@ def train(
         result = run(label_paths, taxonomy or default_taxonomy(), n_splits=folds,
                      warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline_of(default))
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        dest = out or default.parent / "versions" / stamp
+        dest = out or next(d for k in itertools.count()  # two trainings in one second keep both versions
+                           if not (d := default.parent / "versions" / (stamp if k == 0 else f"{stamp}-{k}")).exists())
         try:
             result.model.save(dest, result.meta, files=result.files())
         except OSError as e:

@@ -179,7 +179,7 @@ def test_train_without_a_record_of_the_current_models_labels_compares_its_own_fi
     r = runner.invoke(app, ["train", "--folds", "3"])
     assert r.exit_code == 0 and "Not made the default" in r.stderr and "previous F1" in r.stderr
     assert "on the labels it was trained on (not these)" in " ".join(r.stderr.split())
-    assert len(list((home / "models" / "versions").iterdir())) == 2
+    assert len(list((home / "models" / "versions").iterdir())) == 2  # even within one second
 
 
 def test_train_compares_with_the_current_model_on_the_same_folds(runner, tmp_path, monkeypatch):
