@@ -267,6 +267,10 @@ def label(
     retrain_every: Annotated[int, typer.Option("--retrain-every", min=0,
                                                help="Refresh the model from all labels every N decisions.")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the random strategy.")] = 0,
+    near: Annotated[float, typer.Option(
+        "--near", min=0.0, max=1.0,
+        help="Pass over a paragraph whose word 3-grams overlap a labeled or already shown one's by at least "
+             "this Jaccard similarity (a near-copy); 0 asks every paragraph.")] = 0.6,
 ) -> None:
     """Label paragraphs in the terminal, most useful first; every decision is saved at once.
 
@@ -274,7 +278,7 @@ def label(
     """
     from rich.console import Console
 
-    from .active import Queue
+    from .active import NearDuplicates, Queue
     from .labelstore import latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
     from .pool import iter_candidates
@@ -309,6 +313,11 @@ def label(
         errors: list[str] = []
         cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)))
         queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed).start()
+        copies = None
+        if near > 0:
+            copies = NearDuplicates(near)
+            for h, r in decided.items():
+                copies.add(r.text, h)
         retrain = None
         if m is not None:
             from .train import refit
@@ -321,14 +330,15 @@ def label(
         try:
             with raw_keys() as read_key:
                 stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
-                            retrain_every=retrain_every, retrain=retrain, positives=positives)
+                            retrain_every=retrain_every, retrain=retrain, positives=positives, near=copies)
         finally:
             queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:
         raise fail(e)
     for e in errors:
         err(f"Error: {e}")
-    err(f"{stats.decided} decisions saved to {store} ({stats.skipped} skipped). "
+    err(f"{stats.decided} decisions saved to {store} ({stats.skipped} skipped"
+        + (f", {stats.near} near-copies passed over" if stats.near else "") + "). "
         "Run `tagger train` to build a model from them.")
 
 

@@ -23,7 +23,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from .active import Item, Queue
+from .active import Item, NearDuplicates, Queue
 from .labelstore import LabelRecord, append
 from .render import rtl_lines
 
@@ -42,6 +42,7 @@ class Stats:
     decided: int = 0
     skipped: int = 0
     undone: int = 0
+    near: int = 0  # near-copies of paragraphs already asked, passed over
     retrains: int = 0
     message: str = ""
     history: list[tuple[Item, LabelRecord]] = field(default_factory=list)
@@ -122,6 +123,8 @@ def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Se
     parts.append(rows)
     status = (f"{stats.decided} labeled · {stats.skipped} skipped · {stats.undone} undone this session"
               f" · store {store}")
+    if stats.near:
+        status += f" · {stats.near} near-copies passed over"
     if stats.retrains:
         status += f" · model refreshed {stats.retrains}×"
     parts.append(Text(status, style="dim"))
@@ -140,8 +143,9 @@ def suggestion(item: Item, topics: Sequence[str], thresholds: Sequence[float] | 
 def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, console: Console,
         read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
         retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
-        preselect: Callable[[Item], set[str]] | None = None) -> Stats:
-    """Run the session until the pool is exhausted or the annotator quits."""
+        preselect: Callable[[Item], set[str]] | None = None, near: NearDuplicates | None = None) -> Stats:
+    """Run the session until the pool is exhausted or the annotator quits. With `near`, a paragraph
+    that nearly copies one in it is passed over, and every paragraph shown is added to it."""
     stats = Stats()
     retrain_lock = threading.Lock()
 
@@ -183,6 +187,13 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
                     stats.message = f"scoring stopped: {queue.error}"
                 console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
                 return stats
+            if near is not None:
+                c = item.candidate
+                if near.match(c.text, c.hash) is not None:
+                    stats.near += 1
+                    item = None
+                    continue
+                near.add(c.text, c.hash)
             selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
         console.clear()
         console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store))

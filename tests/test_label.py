@@ -14,7 +14,7 @@ import pexpect
 import pytest
 
 from conftest import DATA, ROOT
-from tagger.active import Queue, priorities, topic_weights
+from tagger.active import NearDuplicates, Queue, priorities, topic_weights
 from tagger.labelstore import LabelRecord, append, latest, read_labels, text_hash
 from tagger.pool import Candidate, iter_candidates
 from tagger.session import key_length, raw_keys
@@ -112,6 +112,23 @@ def test_pool_reads_jsonl_and_text_files_with_provenance(tmp_path):
     assert txt[0].source["start"] == 150
 
 
+NEAR_A = "ولمح المسؤولون الإيرانيون خلال المباحثات إلى استعداد إيراني لتسليح الجيش العراقي، عبر اتفاقية تعاون من المتوقع أن يعلنها البلدان في المستقبل القريب بعد زيارة الوفد العسكري إلى طهران."
+NEAR_A2 = "وألمح المسؤولون في طهران خلال المباحثات إلى استعداد إيراني لتسليح الجيش العراقي، عبر اتفاقية تعاون من المتوقع أن يعلنها البلدان في المستقبل القريب بعد زيارة الوفد العسكري إلى طهران."  # the same news in another outlet's words
+NEAR_B = "وتستورد قطر كثيرا من السلع عبر الإمارات، وتشحن أغلب المواد الغذائية التي تحتاجها عبر الحدود البرية مع السعودية، التي أغلقت منذ بدء المقاطعة في يونيو من العام الماضي."
+
+
+def test_near_copies_are_matched_and_the_same_paragraph_is_not():
+    near = NearDuplicates(0.6)
+    near.add(NEAR_A, "a")
+    assert near.match(NEAR_A2, "a2") == "a"
+    assert near.match(NEAR_B, "b") is None
+    assert near.match(NEAR_A, "a") is None  # itself (shown again after an undo)
+    assert NearDuplicates(0.95).match(NEAR_A2, "a2") is None  # below a stricter bar
+    strict = NearDuplicates(0.95)
+    strict.add(NEAR_A, "a")
+    assert strict.match(NEAR_A2, "a2") is None and strict.match(NEAR_A + " ", "a3") == "a"
+
+
 def test_undo_takes_back_only_the_last_decision_of_that_annotator():
     a = LabelRecord("نص", ("arms_deals",), annotator="x")
     b = LabelRecord("نص", ("border_security",), annotator="y")
@@ -193,6 +210,30 @@ def test_keys_typed_ahead_are_each_taken_in_order(tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert [r["labels"] for r in stored(store)] == [[], [], []]
+
+
+def _near_pool(tmp_path):
+    pool = tmp_path / "near.jsonl"
+    rows = [{"id": f"n{k}", "corpus": "t", "title": f"t{k}", "text": text}
+            for k, text in enumerate([NEAR_A, NEAR_B, NEAR_A2])]
+    pool.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return pool
+
+
+@pytest.mark.parametrize("near, asked", [("0.6", 2), ("0", 3)])
+def test_label_passes_over_a_near_copy_of_a_paragraph_already_asked(tmp_path, near, asked):
+    store = tmp_path / "session.jsonl"
+    child = pexpect.spawn(sys.executable, ["-m", "tagger", "label", str(_near_pool(tmp_path)), "--store", str(store),
+                                           "--labels", str(tmp_path / "none"), "--rtl", "off", "--near", near],
+                          encoding="utf-8", timeout=60, dimensions=(60, 140), cwd=str(ROOT),
+                          env={**os.environ, "TAGGER_MODEL": str(tmp_path / "no-model")})
+    for n in range(asked):
+        child.expect(f"{n} labeled")
+        child.send("0")
+    child.expect("Nothing left to label")
+    child.expect(pexpect.EOF)
+    assert len(stored(store)) == asked
+    assert ("1 near-copies passed over" in child.before) == (near != "0")
 
 
 def test_raw_keys_splits_a_burst_into_single_keys():
