@@ -91,17 +91,19 @@ class NearDuplicates:
         for g in sh:
             self.index.setdefault(g, set()).add(hash_)
 
-    def match(self, text: str, hash_: str) -> str | None:
-        """The text hash of an earlier paragraph that `text` nearly copies, if any."""
+    def matches(self, text: str, hash_: str) -> list[str]:
+        """The text hashes of the paragraphs that `text` nearly copies, nearest first."""
         sh = shingles(text)
         shared: dict[str, int] = {}
         for g in sh:
             for h in self.index.get(g, ()):
                 shared[h] = shared.get(h, 0) + 1
-        for h, k in sorted(shared.items(), key=lambda kv: -kv[1]):
-            if h != hash_ and k / (len(sh) + len(self.sets[h]) - k) >= self.min_jaccard:
-                return h
-        return None
+        jaccard = {h: k / (len(sh) + len(self.sets[h]) - k) for h, k in shared.items() if h != hash_}
+        return sorted((h for h, j in jaccard.items() if j >= self.min_jaccard), key=lambda h: -jaccard[h])
+
+    def match(self, text: str, hash_: str) -> str | None:
+        """The text hash of a paragraph that `text` nearly copies, if any."""
+        return next(iter(self.matches(text, hash_)), None)
 
 
 def batched(items: Iterable, n: int) -> Iterator[list]:

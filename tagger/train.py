@@ -139,15 +139,41 @@ def prf(y: np.ndarray, pred: np.ndarray) -> dict:
             "support": int(pos.sum())}
 
 
+def linked_groups(ts: TrainingSet, min_jaccard: float = 0.6) -> list[str]:
+    """Each paragraph's article, with articles joined when a paragraph of one nearly copies a
+    paragraph of another (the same agency story in two outlets): such twins must fall on the
+    same side of a split, or cross-validation scores a paragraph the model was trained on."""
+    from scipy.sparse.csgraph import connected_components
+
+    from .active import NearDuplicates
+
+    near = NearDuplicates(min_jaccard)
+    for r in ts.records:
+        near.add(r.text, r.hash)
+    names = sorted(set(ts.groups))
+    index = {g: k for k, g in enumerate(names)}
+    group_of = {r.hash: index[r.group] for r in ts.records}
+    edges = [(index[r.group], group_of[h]) for r in ts.records for h in near.matches(r.text, r.hash)]
+    a, b = zip(*edges) if edges else ((), ())
+    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=False)
+    first = {}  # each component is named after its first article
+    for k, c in enumerate(component):
+        first.setdefault(c, names[k])
+    return [first[component[index[g]]] for g in ts.groups]
+
+
 def folds(ts: TrainingSet, n_splits: int = 5, seed: int = SEED) -> list[np.ndarray]:
-    """Fold index of every text, grouped by article and stratified on its rarest topic."""
-    n_groups = len(set(ts.groups))
+    """Fold index of every text, grouped by article (articles joined by near-copies, see
+    `linked_groups`) and stratified on its rarest topic."""
+    groups = linked_groups(ts)
+    n_groups = len(set(groups))
     k = max(2, min(n_splits, n_groups))
     freq = ts.y.sum(axis=0)
     strata = np.array([min((j for j in range(ts.y.shape[1]) if row[j]), key=lambda j: freq[j], default=-1)
                        for row in ts.y])
     cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [test for _, test in cv.split(np.zeros(len(strata)), strata, ts.groups)]
+    return [test for _, test in cv.split(np.zeros(len(strata)), strata, groups)]
 
 
 def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndarray], counts=None,

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from tagger.errors import BadLabels
 from tagger.model import TopicModel
-from tagger.train import best_threshold, folds, load_training_set, train
+from tagger.train import best_threshold, folds, linked_groups, load_training_set, train
 
 TAXONOMY = ROOT / "labels" / "taxonomy.json"
 SEED_LABELS = ROOT / "labels" / "seeds.jsonl"
@@ -37,6 +37,25 @@ def test_folds_never_split_an_article():
     for k, test in enumerate(folds(ts, 3)):
         for i in test:
             assert seen.setdefault(ts.groups[i], k) == k
+
+
+def test_near_copies_in_other_articles_fall_in_the_same_fold(tmp_path):
+    lines = SEED_LABELS.read_text(encoding="utf-8").splitlines()
+    twins = []
+    for k, line in enumerate(lines[::15][:6]):  # six paragraphs republished by another outlet, one word changed
+        r = json.loads(line)
+        words = r["text"].split()
+        twins.append({**r, "text": " ".join(words[:-1] + ["اليوم"]), "hash": "", "group": f"other-outlet-{k}",
+                      "source": {"corpus": "elsewhere", "id": str(k)}})
+    f = tmp_path / "labels.jsonl"
+    f.write_text("\n".join(lines + [json.dumps(t, ensure_ascii=False) for t in twins]) + "\n", encoding="utf-8")
+    ts = load_training_set([f], TAXONOMY)
+    fold_of = {int(i): k for k, test in enumerate(folds(ts, 3)) for i in test}
+    text_at = {r.text: i for i, r in enumerate(ts.records)}
+    for line, twin in zip(lines[::15], twins):
+        original = text_at[json.loads(line)["text"]]
+        assert fold_of[original] == fold_of[text_at[twin["text"]]]
+    assert len(set(linked_groups(ts))) == len(set(ts.groups)) - 6
 
 
 def test_unknown_label_is_refused(tmp_path):
