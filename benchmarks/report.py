@@ -27,7 +27,8 @@ def mark(ok):
 
 # further runs of benchmarks/active_learning.py, shown when their JSON is in out/: the labeled set as drawn on
 # other test splits or with more seeds, and pools cut to a realistic share of positives (--pool-positive-rate)
-FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6")
+FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6",
+                "active_learning_splits0-11")
 PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
                    "active_learning_pos0.1_splits345")
 
