@@ -158,9 +158,9 @@ def test_two_sessions_appending_at_once_do_not_corrupt_the_store(tmp_path):
 
 # -- the real command through a pty --------------------------------------------------------------
 
-def spawn(store, *extra, env=None):
+def spawn(store, *extra, env=None, pool=POOL):
     env = {**os.environ, "TAGGER_MODEL": str(store.parent / "no-model"), **(env or {})}
-    return pexpect.spawn(sys.executable, ["-m", "tagger", "label", POOL, "--store", str(store), "--annotator", "t1",
+    return pexpect.spawn(sys.executable, ["-m", "tagger", "label", str(pool), "--store", str(store), "--annotator", "t1",
                                           "--labels", str(store.parent / "none"), "--rtl", "off", *extra],
                          encoding="utf-8", timeout=60, dimensions=(60, 140), cwd=str(ROOT), env=env)
 
@@ -223,10 +223,7 @@ def _near_pool(tmp_path):
 @pytest.mark.parametrize("near, asked", [("0.6", 2), ("0", 3)])
 def test_label_passes_over_a_near_copy_of_a_paragraph_already_asked(tmp_path, near, asked):
     store = tmp_path / "session.jsonl"
-    child = pexpect.spawn(sys.executable, ["-m", "tagger", "label", str(_near_pool(tmp_path)), "--store", str(store),
-                                           "--labels", str(tmp_path / "none"), "--rtl", "off", "--near", near],
-                          encoding="utf-8", timeout=60, dimensions=(60, 140), cwd=str(ROOT),
-                          env={**os.environ, "TAGGER_MODEL": str(tmp_path / "no-model")})
+    child = spawn(store, "--near", near, pool=_near_pool(tmp_path))
     for n in range(asked):
         child.expect(f"{n} labeled")
         child.send("0")
