@@ -46,7 +46,7 @@ def metrics_table(meta: dict, previous: dict | None = None) -> Table:
         caption = "previous F1: the current model's own cross-validation, on the labels it was trained on (not these)"
     else:
         caption = None
-    t = Table(title=f"Cross-validated by article ({cv['folds']} folds), "
+    t = Table(title=f"Cross-validated by {cv.get('grouped_by', 'article')} ({cv['folds']} folds), "
                     f"{meta['training']['paragraphs']} paragraphs, {meta['training']['articles']} articles",
               title_justify="left", caption=caption, caption_justify="left")
     for col in ("topic", "support", "threshold", "precision", "recall", "F1"):

@@ -259,7 +259,7 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
         "training": {"paragraphs": len(ts.texts), "articles": len(set(ts.groups)),
                      "positives": {t.id: int(ts.y[:, j].sum()) for j, t in enumerate(ts.topics)},
                      "labels_sha256": ts.label_hash},
-        "cv": {"folds": len(test_folds), "grouped_by": "article", "seed": SEED, **metrics, "search": search},
+        "cv": {"folds": len(test_folds), "grouped_by": "article, near-copies joined", "seed": SEED, **metrics, "search": search},
         "versions": versions(),
     }
     hashes = [r.hash for r in ts.records]

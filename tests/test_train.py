@@ -16,7 +16,7 @@ def test_seed_model_meta_records_what_was_trained(seed_model):
     meta = json.loads((seed_model / "meta.json").read_text(encoding="utf-8"))
     assert meta["topics"] == ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
     assert set(meta["thresholds"]) == set(meta["topics"])
-    assert meta["cv"]["grouped_by"] == "article"
+    assert meta["cv"]["grouped_by"] == "article, near-copies joined"
     assert set(meta["cv"]["per_topic"]) == set(meta["topics"])
     assert {"precision", "recall", "f1", "support"} <= set(meta["cv"]["per_topic"]["arms_deals"])
     assert {"scikit-learn", "numpy", "pyarabic", "tagger"} <= set(meta["versions"])
