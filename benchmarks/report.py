@@ -99,7 +99,7 @@ def main() -> None:
     if a:
         parts += ["## 1. Accuracy on our topics", "", "`python benchmarks/accuracy.py`", "",
                   f"{a['paragraphs']} labeled paragraphs from {a['articles']} articles, {a['folds']}-fold cross-validation "
-                  "grouped by article (the same folds for both); each system chosen on its grid by that CV; every "
+                  "grouped by article, near-copies joined (the same folds for both); each system chosen on its grid by that CV; every "
                   "fold cut at per-topic thresholds tuned on the other folds. fastText: supervised, `-loss ova`, "
                   f"word n-grams {a['fasttext']['wordNgrams']}, subwords {a['fasttext']['minn']}-{a['fasttext']['maxn']}, "
                   f"dim {a['fasttext']['dim']}, best epoch {a['fasttext']['epoch']} and lr {a['fasttext']['lr']}; "
