@@ -272,6 +272,27 @@ def test_kill_9_loses_nothing_decided_and_resuming_skips_it(tmp_path):
     assert len(hashes) == total and len(set(hashes)) == total  # nothing asked twice, nothing lost
 
 
+def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_model):
+    half = tmp_path / "half.jsonl"  # half the seed paragraphs labeled already; the pool asks the rest
+    half.write_text("".join((ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines(True)[::2]),
+                    encoding="utf-8")
+    store = tmp_path / "session.jsonl"
+    child = spawn(store, "--labels", str(half), "--retrain-every", "2", env={"TAGGER_MODEL": str(seed_model)})
+    for n in range(2):
+        child.expect(f"{n} labeled")
+        child.send("0")
+    child.expect("2 labeled")
+    for _ in range(120):  # the refresh runs in the background; '?' redraws the screen (the status line may wrap)
+        child.send("?")
+        if child.expect([r"model(\s|\x1b\[[0-9;]*m)+refreshed(\s|\x1b\[[0-9;]*m)+1×", pexpect.TIMEOUT], timeout=1) == 0:
+            break
+    else:
+        raise AssertionError("the model was never refreshed")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert len(stored(store)) == 2
+
+
 def test_label_without_a_terminal_is_a_clear_error(runner):
     from tagger.cli import app
 
