@@ -281,7 +281,7 @@ def label(
     from .active import NearDuplicates, Queue
     from .labelstore import latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
-    from .pool import iter_candidates
+    from .pool import ReadProgress, iter_candidates
     from .session import raw_keys, run
     from .taxonomy import load_taxonomy
 
@@ -311,7 +311,8 @@ def label(
             err(f"Warning: {e}; labeling without suggestions")
             m = None
         errors: list[str] = []
-        cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)))
+        read = ReadProgress.of(sources)
+        cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)), progress=read)
         queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed).start()
         copies = None
         if near > 0:
@@ -330,7 +331,8 @@ def label(
         try:
             with raw_keys() as read_key:
                 stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
-                            retrain_every=retrain_every, retrain=retrain, positives=positives, near=copies)
+                            retrain_every=retrain_every, retrain=retrain, positives=positives, near=copies,
+                            read=read)
         finally:
             queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:

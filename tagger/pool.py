@@ -9,6 +9,7 @@ files go through the same segmenter as `classify`; each JSONL record (fields
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from .errors import BadInput, InputNotFound, TaggerError
 from .labelstore import text_hash
 from .records import Article
 from .segment import iter_articles, iter_lines, segment_record
-from .sources import Source, iter_sources
+from .sources import Source, expand, iter_sources
 
 MIN_CHARS = 20
 
@@ -65,12 +66,40 @@ def _no_lone_surrogates(rec: dict) -> dict:
     return {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in rec.items()}
 
 
-def jsonl_records(path: Path) -> Iterator[dict]:
-    """Records of a JSONL corpus (plain or gzip) that have a "text"; other lines are skipped."""
-    opener = gzip.open if path.suffix == ".gz" else open
+@dataclass
+class ReadProgress:
+    """How much of the pool's input has been read: bytes on disk (compressed, for .gz)."""
+
+    total: int = 0
+    done: int = 0
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> "ReadProgress":
+        """Nothing read yet of the files `paths` name (directories: their .txt files)."""
+        return cls(sum(_size(p) for p in expand(list(paths)) if isinstance(p, Path)))
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
+
+
+def _size(path: Path | str) -> int:
     try:
-        with opener(path, "rt", encoding="utf-8") as fh:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
+def jsonl_records(path: Path, progress: ReadProgress | None = None) -> Iterator[dict]:
+    """Records of a JSONL corpus (plain or gzip) that have a "text"; other lines are skipped.
+    `progress.done` advances by the bytes read from disk."""
+    base = progress.done if progress is not None else 0
+    try:
+        with open(path, "rb") as raw, (gzip.open(raw, "rt", encoding="utf-8") if path.suffix == ".gz"
+                                       else io.TextIOWrapper(raw, encoding="utf-8")) as fh:
             for n, line in enumerate(fh, 1):
+                if progress is not None:
+                    progress.done = base + raw.tell()
                 if not line.strip():
                     continue
                 try:
@@ -86,18 +115,23 @@ def jsonl_records(path: Path) -> Iterator[dict]:
         raise BadInput(f"{path}: cannot read as JSONL ({e})") from None
 
 
-def iter_candidates(paths: Iterable[str], on_error=lambda e: None) -> Iterator[Candidate]:
-    """Paragraphs of every source, in order. An unreadable source is passed to `on_error` and skipped."""
+def iter_candidates(paths: Iterable[str], on_error=lambda e: None,
+                    progress: ReadProgress | None = None) -> Iterator[Candidate]:
+    """Paragraphs of every source, in order. An unreadable source is passed to `on_error` and skipped.
+    With `progress` (see `ReadProgress.of`), its `done` counts the input bytes read so far."""
+    progress = progress if progress is not None else ReadProgress()
     for path in paths:
         try:
             if is_jsonl(path):
-                for k, rec in enumerate(jsonl_records(Path(path))):
+                base = progress.done
+                for k, rec in enumerate(jsonl_records(Path(path), progress)):
                     rid = str(rec.get("id") or f"{path}:{k}")
                     prov = {"corpus": rec.get("corpus") or Path(path).name, "id": rid}
                     if rec.get("url"):
                         prov["url"] = rec["url"]
                     a = segment_record(rec["text"], str(rec.get("title") or "").strip())
                     yield from from_article(a, prov, rid)
+                progress.done = base + _size(path)
                 continue
             for src in iter_sources([path]):
                 if not isinstance(src, Source):
@@ -105,5 +139,6 @@ def iter_candidates(paths: Iterable[str], on_error=lambda e: None) -> Iterator[C
                     continue
                 for a in iter_articles(iter_lines(src.chunks)):
                     yield from from_article(a, {"file": src.name, "article": a.index}, f"{src.name}#{a.index}")
+                progress.done += _size(src.name)
         except TaggerError as e:
             on_error(e)

@@ -21,10 +21,13 @@ from typing import Callable, Iterator, Sequence
 
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from .active import Item, NearDuplicates, Queue
 from .labelstore import LabelRecord, append
+from .pool import ReadProgress
 from .render import rtl_lines
 
 HELP = ("[bold]1-{n}[/] toggle a topic · [bold]Enter[/] accept · [bold]0[/] no topic · [bold]s[/] skip · "
@@ -96,8 +99,25 @@ def raw_keys(stream=None) -> Iterator[Callable[[], str]]:
             termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
+def scoring_line(queue: Queue, read: ReadProgress | None) -> Table:
+    """How far scoring the pool has got: a bar of the input read, and the paragraphs scored."""
+    grid = Table.grid(padding=(0, 1))
+    if queue.done:
+        grid.add_row(Text(f"pool: all {queue.scored:,} paragraphs scored; the best of them are asked first",
+                          style="dim"))
+        return grid
+    frac = read.fraction if read is not None else None
+    note = Text(f"{queue.scored:,} paragraphs scored so far; the best of these are asked first", style="dim")
+    if frac is None:
+        grid.add_row(note)
+    else:
+        grid.add_row(ProgressBar(total=100, completed=100 * frac, width=24), Text(f"{frac:.0%} of the pool read ·"),
+                     note)
+    return grid
+
+
 def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Sequence[float] | None,
-           stats: Stats, rtl: bool, width: int, store: Path) -> Group:
+           stats: Stats, rtl: bool, width: int, store: Path, scoring: Table | None = None) -> Group:
     """The session screen for one item."""
     c = item.candidate
     body_width = max(30, width - 6)
@@ -128,6 +148,8 @@ def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Se
     if stats.retrains:
         status += f" · model refreshed {stats.retrains}×"
     parts.append(Text(status, style="dim"))
+    if scoring is not None:
+        parts.append(scoring)
     parts.append(Text.from_markup(HELP.format(n=len(topics))))
     if stats.message:
         parts.append(Text(stats.message, style="yellow"))
@@ -143,9 +165,11 @@ def suggestion(item: Item, topics: Sequence[str], thresholds: Sequence[float] | 
 def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, console: Console,
         read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
         retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
-        preselect: Callable[[Item], set[str]] | None = None, near: NearDuplicates | None = None) -> Stats:
+        preselect: Callable[[Item], set[str]] | None = None, near: NearDuplicates | None = None,
+        read: ReadProgress | None = None) -> Stats:
     """Run the session until the pool is exhausted or the annotator quits. With `near`, a paragraph
-    that nearly copies one in it is passed over, and every paragraph shown is added to it."""
+    that nearly copies one in it is passed over, and every paragraph shown is added to it. With
+    `read` (the pool's input progress), the screen shows how far scoring has got."""
     stats = Stats()
     retrain_lock = threading.Lock()
 
@@ -196,7 +220,8 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
                 near.add(c.text, c.hash)
             selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
         console.clear()
-        console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store))
+        console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store,
+                             scoring_line(queue, read) if read is not None else None))
         stats.message = ""
         key = read_key()
         if key in ("q", "Q", "\x04", "\x03"):

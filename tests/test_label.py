@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import signal
 import sys
 
@@ -16,7 +17,7 @@ import pytest
 from conftest import DATA, ROOT
 from tagger.active import NearDuplicates, Queue, priorities, topic_weights
 from tagger.labelstore import LabelRecord, append, latest, read_labels, text_hash
-from tagger.pool import Candidate, iter_candidates
+from tagger.pool import Candidate, ReadProgress, iter_candidates
 from tagger.session import key_length, raw_keys
 
 TOPICS = ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
@@ -127,6 +128,25 @@ def test_near_copies_are_matched_and_the_same_paragraph_is_not():
     strict = NearDuplicates(0.95)
     strict.add(NEAR_A, "a")
     assert strict.match(NEAR_A2, "a2") is None and strict.match(NEAR_A + " ", "a3") == "a"
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_progress_counts_the_input_bytes_read(tmp_path, gz):
+    import gzip
+
+    rng = random.Random(0)  # varied text, so that a gzip is not read in one buffer
+    lines = "".join(json.dumps({"id": str(k), "text": NEAR_B + " " + "".join(rng.choices("0123456789abcdef", k=3000))})
+                    + "\n" for k in range(100)).encode()
+    pool = tmp_path / ("pool.jsonl.gz" if gz else "pool.jsonl")
+    pool.write_bytes(gzip.compress(lines) if gz else lines)
+    text = tmp_path / "texts"
+    text.mkdir()
+    (text / "a.txt").write_text("العنوان\n\n" + NEAR_B, encoding="utf-8")
+    read = ReadProgress.of([str(pool), str(text)])
+    assert read.total == pool.stat().st_size + (text / "a.txt").stat().st_size and read.fraction == 0
+    seen = [read.done for _ in iter_candidates([str(pool), str(text)], progress=read)]
+    assert seen == sorted(seen) and 0 < seen[len(seen) // 2] < pool.stat().st_size
+    assert read.done == read.total and read.fraction == 1.0
 
 
 def test_undo_takes_back_only_the_last_decision_of_that_annotator():
@@ -291,6 +311,16 @@ def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_m
     child.send("q")
     child.expect(pexpect.EOF)
     assert len(stored(store)) == 2
+
+
+def test_the_screen_shows_how_far_scoring_the_pool_has_got(tmp_path):
+    child = spawn(tmp_path / "session.jsonl")
+    child.expect(r"0 labeled")
+    child.expect(r"(pool: all \d+ paragraphs scored|\d+% of the pool read)")
+    child.send("s")  # the tiny pool is scored at once: the next screen says all of it is
+    child.expect(r"pool: all \d+ paragraphs scored")
+    child.send("q")
+    child.expect(pexpect.EOF)
 
 
 def test_label_without_a_terminal_is_a_clear_error(runner):
