@@ -278,8 +278,8 @@ def label(
     """
     from rich.console import Console
 
-    from .active import NearDuplicates, Queue
-    from .labelstore import latest, read_labels
+    from .active import Queue
+    from .labelstore import NearDuplicates, latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
     from .pool import ReadProgress, iter_candidates
     from .session import raw_keys, run

@@ -5,6 +5,9 @@ answer), its provenance, a text hash, the annotator and the time. Appends take a
 exclusive lock and are flushed and fsynced before returning, so a crash loses at
 most the decision being written, and two sessions never interleave lines.
 Reading is tolerant: a truncated or non-JSON line is skipped with a warning.
+
+A paragraph is the same as another if its normalised text is (`text_hash`), and a
+near-copy of another if most of its word 3-grams are shared (`NearDuplicates`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,45 @@ from .normalize import normalize
 def text_hash(text: str) -> str:
     """Stable id of a paragraph's content: SHA-256 of its normalised text, 16 hex digits."""
     return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()[:16]
+
+
+def shingles(text: str, n: int = 3) -> frozenset[str]:
+    """The word n-grams of the normalised text (the whole text if it is shorter)."""
+    w = normalize(text).split()
+    return frozenset(" ".join(w[i:i + n]) for i in range(max(1, len(w) - n + 1)))
+
+
+class NearDuplicates:
+    """Paragraphs already asked, to pass over their near-copies: the same news in another
+    outlet's words, or an agency story republished with a word changed. Near means a
+    Jaccard similarity of word 3-grams of at least `min_jaccard`; the same paragraph (same
+    text hash) is never its own near-copy, so an undone item is asked again."""
+
+    def __init__(self, min_jaccard: float = 0.6) -> None:
+        self.min_jaccard = min_jaccard
+        self.sets: dict[str, frozenset[str]] = {}  # text hash → shingles
+        self.index: dict[str, set[str]] = {}  # shingle → text hashes
+
+    def add(self, text: str, hash_: str) -> None:
+        if hash_ in self.sets:
+            return
+        sh = self.sets[hash_] = shingles(text)
+        for g in sh:
+            self.index.setdefault(g, set()).add(hash_)
+
+    def matches(self, text: str, hash_: str) -> list[str]:
+        """The text hashes of the paragraphs that `text` nearly copies, nearest first."""
+        sh = shingles(text)
+        shared: dict[str, int] = {}
+        for g in sh:
+            for h in self.index.get(g, ()):
+                shared[h] = shared.get(h, 0) + 1
+        jaccard = {h: k / (len(sh) + len(self.sets[h]) - k) for h, k in shared.items() if h != hash_}
+        return sorted((h for h, j in jaccard.items() if j >= self.min_jaccard), key=lambda h: -jaccard[h])
+
+    def match(self, text: str, hash_: str) -> str | None:
+        """The text hash of a paragraph that `text` nearly copies, if any."""
+        return next(iter(self.matches(text, hash_)), None)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .active import Item, NearDuplicates, Queue
-from .labelstore import LabelRecord, append
+from .active import Item, Queue
+from .labelstore import LabelRecord, NearDuplicates, append
 from .pool import ReadProgress
 from .render import rtl_lines
 

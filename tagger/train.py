@@ -31,7 +31,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from . import __version__
 from .errors import BadLabels
-from .labelstore import LabelRecord, latest, read_labels
+from .labelstore import LabelRecord, NearDuplicates, latest, read_labels
 from .model import TopicModel
 from .taxonomy import Topic, load_taxonomy
 
@@ -144,8 +144,6 @@ def linked_groups(ts: TrainingSet, min_jaccard: float = 0.6) -> list[str]:
     paragraph of another (the same agency story in two outlets): such twins must fall on the
     same side of a split, or cross-validation scores a paragraph the model was trained on."""
     from scipy.sparse.csgraph import connected_components
-
-    from .active import NearDuplicates
 
     near = NearDuplicates(min_jaccard)
     for r in ts.records:

@@ -15,8 +15,8 @@ import pexpect
 import pytest
 
 from conftest import DATA, ROOT
-from tagger.active import NearDuplicates, Queue, priorities, topic_weights
-from tagger.labelstore import LabelRecord, append, latest, read_labels, text_hash
+from tagger.active import Queue, priorities, topic_weights
+from tagger.labelstore import LabelRecord, NearDuplicates, append, latest, read_labels, text_hash
 from tagger.pool import Candidate, ReadProgress, iter_candidates
 from tagger.session import key_length, raw_keys
 
