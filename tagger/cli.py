@@ -212,7 +212,7 @@ def train(
 
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
     from .render import metrics_table
-    from .train import baseline_of
+    from .train import baseline_of, previous_cv
     from .train import train as run
 
     label_paths = labels or [default_labels_dir()]
@@ -234,8 +234,7 @@ def train(
         err(f"Saved model to {dest}")
         if out is None:
             new_f1 = result.meta["cv"]["macro_f1"]
-            paired = result.meta["cv"].get("previous")
-            old_f1 = paired["macro_f1"] if paired else previous["cv"]["macro_f1"] if previous and "cv" in previous else None
+            old_f1 = (previous_cv(result.meta, previous) or {}).get("macro_f1")
             if old_f1 is None or new_f1 >= old_f1 or force:
                 try:
                     result.model.save(default, result.meta, files=result.files())

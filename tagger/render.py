@@ -35,9 +35,11 @@ def metrics_table(meta: dict, previous: dict | None = None) -> Table:
     """Cross-validated per-topic precision/recall/F1 of a model, beside the model it would replace:
     measured on the same folds if `meta` holds that comparison (cv.previous), else the replaced
     model's own figures from `previous` (its meta), on the labels it was trained on."""
+    from .train import previous_cv  # only `tagger train` draws this table: keep classify's start-up light
+
     cv = meta["cv"]
     paired = cv.get("previous")
-    before = paired or (previous or {}).get("cv")
+    before = previous_cv(meta, previous)
     if paired:
         caption = (f"previous F1: the current model's recipe ({paired['features']}, C={paired['C']:g}) refitted in "
                    f"the same folds on the {paired['trained_on']} paragraphs it was trained on, scored on the same "

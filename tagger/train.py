@@ -96,6 +96,12 @@ def baseline_of(directory: str | Path) -> Baseline | None:
         return None
 
 
+def previous_cv(meta: dict, previous: dict | None) -> dict | None:
+    """The current model's figures beside a new model's `meta`: measured on the same folds
+    (cv.previous) when it could be, else its own stored cross-validation (`previous` is its meta)."""
+    return meta["cv"].get("previous") or (previous or {}).get("cv")
+
+
 def load_training_set(labels: Sequence[str | Path], taxonomy: str | Path,
                       warn: Callable[[str], None] = lambda m: None) -> TrainingSet:
     """Read label files, keep the latest decision per paragraph, check every label is a known topic."""
