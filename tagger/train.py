@@ -85,15 +85,18 @@ def baseline_of(directory: str | Path) -> Baseline | None:
     """The model at `directory` as a `Baseline`; None if there is none, or it does not
     record what it was trained on (models from before `trained_on.txt`)."""
     from .errors import TaggerError
-    from .model import read_meta
+    from .model import FEATURE_SETS, read_meta
 
     directory = Path(directory)
     try:
         params = read_meta(directory)["params"]
         hashes = (directory / TRAINED_ON).read_text(encoding="utf-8").split()
-        return Baseline(str(params["features"]), float(params["C"]), frozenset(hashes))
+        features, C = params["features"], float(params["C"])
     except (TaggerError, OSError, UnicodeDecodeError, KeyError, TypeError, ValueError):
         return None
+    if features not in FEATURE_SETS or not 0 < C < float("inf"):  # a damaged meta.json: nothing to refit
+        return None
+    return Baseline(features, C, frozenset(hashes))
 
 
 def previous_cv(meta: dict, previous: dict | None) -> dict | None:

@@ -182,6 +182,19 @@ def test_train_without_a_record_of_the_current_models_labels_compares_its_own_fi
     assert len(list((home / "models" / "versions").iterdir())) == 2  # even within one second
 
 
+@pytest.mark.parametrize("params", [{"features": "bogus"}, {"C": "x"}, {"C": -1}])
+def test_train_beside_a_damaged_current_model_still_trains(runner, tmp_path, monkeypatch, params):
+    home = _home(tmp_path, monkeypatch, lines=60)
+    assert runner.invoke(app, ["train", "--folds", "3"]).exit_code == 0
+    meta_path = home / "models" / "default" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["params"].update(params)
+    meta_path.write_text(json.dumps(meta))
+    r = runner.invoke(app, ["train", "--folds", "3"])
+    assert r.exit_code == 0 and r.exception is None, r.output
+    assert "on the labels it was trained on (not these)" in " ".join(r.stderr.split())
+
+
 def test_train_compares_with_the_current_model_on_the_same_folds(runner, tmp_path, monkeypatch):
     home = _home(tmp_path, monkeypatch, lines=60)
     r = runner.invoke(app, ["train", "--folds", "3"])
