@@ -357,12 +357,14 @@ def evaluate_cmd(
     import json
 
     from .classify import load_model
+    from .paths import default_model_dir
     from .render import eval_table
-    from .train import evaluate
+    from .train import evaluate, trained_on
 
     try:
         m = load_model(model)
-        report = evaluate(m, labels, warn=lambda msg: err(f"Warning: {msg}"))
+        report = evaluate(m, labels, warn=lambda msg: err(f"Warning: {msg}"),
+                          trained=trained_on(model or default_model_dir()))
     except TaggerError as e:
         raise fail(e)
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table:

@@ -96,7 +96,9 @@ def terminal_does_bidi(env: dict) -> bool:
 
 def eval_table(report: dict) -> Table:
     """Per-topic precision/recall/F1 of a model on a labeled file."""
-    t = Table(title=f"Evaluation on {report['paragraphs']} labeled paragraphs", title_justify="left")
+    seen = report.get("seen_in_training")
+    t = Table(title=f"Evaluation on {report['paragraphs']} labeled paragraphs"
+                    + (f" ({seen} of them seen in training)" if seen else ""), title_justify="left")
     for col in ("topic", "support", "precision", "recall", "F1"):
         t.add_column(col, justify="left" if col == "topic" else "right")
     for topic, m in report["per_topic"].items():

@@ -87,16 +87,23 @@ def baseline_of(directory: str | Path) -> Baseline | None:
     from .errors import TaggerError
     from .model import FEATURE_SETS, read_meta
 
-    directory = Path(directory)
+    hashes = trained_on(directory)
     try:
-        params = read_meta(directory)["params"]
-        hashes = (directory / TRAINED_ON).read_text(encoding="utf-8").split()
+        params = read_meta(Path(directory))["params"]
         features, C = params["features"], float(params["C"])
-    except (TaggerError, OSError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+    except (TaggerError, KeyError, TypeError, ValueError):
         return None
-    if features not in FEATURE_SETS or not 0 < C < float("inf"):  # a damaged meta.json: nothing to refit
+    if hashes is None or features not in FEATURE_SETS or not 0 < C < float("inf"):  # damaged: nothing to refit
         return None
-    return Baseline(features, C, frozenset(hashes))
+    return Baseline(features, C, hashes)
+
+
+def trained_on(directory: str | Path) -> frozenset[str] | None:
+    """The text hashes of the paragraphs the model at `directory` was trained on, if it records them."""
+    try:
+        return frozenset((Path(directory) / TRAINED_ON).read_text(encoding="utf-8").split())
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def previous_cv(meta: dict, previous: dict | None) -> dict | None:
@@ -286,8 +293,15 @@ def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: 
     return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
 
 
-def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None) -> dict:
-    """Per-topic precision/recall/F1 and macro-F1 of `model` (with its thresholds) on labeled paragraphs."""
+def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None,
+             trained: frozenset[str] | None = None) -> dict:
+    """Per-topic precision/recall/F1 and macro-F1 of `model` (with its thresholds) on labeled paragraphs.
+    With `trained` (the hashes it was trained on), counts and warns about paragraphs it has seen."""
+    from .errors import InputNotFound
+
+    for path in labels:
+        if not Path(path).exists():
+            raise InputNotFound(f"{path}: no such file or directory")
     records, warnings = read_labels(labels)
     for w in warnings:
         warn(w)
@@ -300,7 +314,11 @@ def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[st
     y = np.array([[t in r.labels for t in model.topics] for r in recs], dtype=np.int8)
     pred = model.predict([r.text for r in recs])
     per = {t: prf(y[:, j], pred[:, j]) for j, t in enumerate(model.topics)}
-    return {"paragraphs": len(recs), "per_topic": per,
+    seen = None if trained is None else sum(r.hash in trained for r in recs)
+    if seen:
+        warn(f"{seen} of these {len(recs)} paragraphs were in the model's training labels: "
+             "the figures flatter it; evaluate on held-out labels")
+    return {"paragraphs": len(recs), "seen_in_training": seen, "per_topic": per,
             "macro_f1": round(float(np.mean([m["f1"] for m in per.values()])), 4)}
 
 

@@ -195,6 +195,18 @@ def test_train_beside_a_damaged_current_model_still_trains(runner, tmp_path, mon
     assert "on the labels it was trained on (not these)" in " ".join(r.stderr.split())
 
 
+def test_eval_counts_and_warns_about_paragraphs_the_model_was_trained_on(runner, tmp_path, monkeypatch):
+    _home(tmp_path, monkeypatch, lines=60)
+    assert runner.invoke(app, ["train", "--folds", "3"]).exit_code == 0
+    r = runner.invoke(app, ["eval", str(ROOT / "labels" / "seeds.jsonl"), "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    assert rep["paragraphs"] == 111 and rep["seen_in_training"] == 60
+    assert "60 of these 111 paragraphs were in the model's training labels" in " ".join(r.stderr.split())
+    r = runner.invoke(app, ["eval", str(tmp_path / "missing.jsonl")])
+    assert r.exit_code == 1 and "missing.jsonl: no such file or directory" in r.stderr and r.exception.__class__ is SystemExit
+
+
 def test_train_compares_with_the_current_model_on_the_same_folds(runner, tmp_path, monkeypatch):
     home = _home(tmp_path, monkeypatch, lines=60)
     r = runner.invoke(app, ["train", "--folds", "3"])
