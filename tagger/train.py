@@ -30,7 +30,7 @@ from scipy import sparse
 from sklearn.model_selection import StratifiedGroupKFold
 
 from . import __version__
-from .errors import BadLabels
+from .errors import BadLabels, InputNotFound
 from .labelstore import LabelRecord, NearDuplicates, latest, read_labels
 from .model import TopicModel
 from .taxonomy import Topic, load_taxonomy
@@ -297,8 +297,6 @@ def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[st
              trained: frozenset[str] | None = None) -> dict:
     """Per-topic precision/recall/F1 and macro-F1 of `model` (with its thresholds) on labeled paragraphs.
     With `trained` (the hashes it was trained on), counts and warns about paragraphs it has seen."""
-    from .errors import InputNotFound
-
     for path in labels:
         if not Path(path).exists():
             raise InputNotFound(f"{path}: no such file or directory")
