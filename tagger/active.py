@@ -2,9 +2,10 @@
 
 A stream of transforms, as in a labeling recipe: candidates → drop what is
 already labeled or already queued (by text hash) → score with the model in
-batches → keep the best by a strategy's priority. Scoring runs in a background
-thread, so the first items can be shown after one batch while the rest of a large
-pool is still being scored.
+batches → keep the best by a strategy's priority → when taken, pass over near-copies
+of what was labeled or taken before. Scoring runs in a background thread, so the
+first items can be shown after one batch while the rest of a large pool is still
+being scored.
 
 Strategies:
 - `uncertain` (default): the paragraph whose score sits nearest a topic's decision
@@ -28,6 +29,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .labelstore import NearDuplicates
 from .pool import Candidate
 
 STRATEGIES = ("uncertain", "rare", "random")
@@ -84,11 +86,14 @@ class Queue:
     """Best-first queue over a stream of candidates, filled by a background scoring thread.
 
     `model` needs `predict_proba(texts)`, `thresholds_` and `topics`; it may be None (no
-    suggestions, random order) and may be swapped with `set_model` while running."""
+    suggestions, random order) and may be swapped with `set_model` while running. With
+    `near`, `pop` passes over near-copies of its paragraphs (counted in `passed_over`) and
+    adds every paragraph it hands out."""
 
     def __init__(self, candidates: Iterable[Candidate], model, strategy: str = "uncertain",
                  positives: Sequence[int] | None = None, seen: set[str] | None = None, seed: int = 0,
-                 batch: int = BATCH, on_error: Callable[[BaseException], None] = lambda e: None) -> None:
+                 batch: int = BATCH, on_error: Callable[[BaseException], None] = lambda e: None,
+                 near: NearDuplicates | None = None) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
         self.strategy = strategy if model is not None else "random"
@@ -107,6 +112,8 @@ class Queue:
         self.thread: threading.Thread | None = None
         self.fixed_thresholds: np.ndarray | None = None
         self.closed = False
+        self.near = near
+        self.passed_over = 0
 
     @classmethod
     def of_items(cls, items: Sequence[Item], thresholds: Sequence[float]) -> "Queue":
@@ -200,14 +207,24 @@ class Queue:
 
     # taking ----------------------------------------------------------------------------------
     def pop(self, timeout: float | None = None) -> Item | None:
-        """The best item scored so far; waits while the pool is still being scored. None at the end."""
+        """The best item scored so far that is no near-copy of one taken before (the same
+        paragraph again, after an undo, is not); waits while the pool is still being scored.
+        None at the end."""
         with self.cond:
-            while not self.heap and not self.done:
-                if not self.cond.wait(timeout):
+            while True:
+                while not self.heap and not self.done:
+                    if not self.cond.wait(timeout):
+                        return None
+                if not self.heap:
                     return None
-            if not self.heap:
-                return None
-            return heapq.heappop(self.heap)[2]
+                item = heapq.heappop(self.heap)[2]
+                c = item.candidate
+                if self.near is None:
+                    return item
+                if self.near.match(c.text, c.hash) is None:
+                    self.near.add(c.text, c.hash)
+                    return item
+                self.passed_over += 1
 
     def push_front(self, item: Item) -> None:
         """Offer `item` again next (after an undo)."""

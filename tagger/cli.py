@@ -312,12 +312,12 @@ def label(
         errors: list[str] = []
         read = ReadProgress.of(sources)
         cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)), progress=read)
-        queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed).start()
         copies = None
         if near > 0:
             copies = NearDuplicates(near)
             for h, r in decided.items():
                 copies.add(r.text, h)
+        queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed, near=copies).start()
         retrain = None
         if m is not None:
             from .train import refit
@@ -330,8 +330,7 @@ def label(
         try:
             with raw_keys() as read_key:
                 stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
-                            retrain_every=retrain_every, retrain=retrain, positives=positives, near=copies,
-                            read=read)
+                            retrain_every=retrain_every, retrain=retrain, positives=positives, read=read)
         finally:
             queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:
@@ -339,7 +338,7 @@ def label(
     for e in errors:
         err(f"Error: {e}")
     err(f"{stats.decided} decisions saved to {store} ({stats.skipped} skipped"
-        + (f", {stats.near} near-copies passed over" if stats.near else "") + "). "
+        + (f", {queue.passed_over} near-copies passed over" if queue.passed_over else "") + "). "
         "Run `tagger train` to build a model from them.")
 
 

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .active import Item, Queue
-from .labelstore import LabelRecord, NearDuplicates, append
+from .labelstore import LabelRecord, append
 from .pool import ReadProgress
 from .render import rtl_lines
 
@@ -45,7 +45,6 @@ class Stats:
     decided: int = 0
     skipped: int = 0
     undone: int = 0
-    near: int = 0  # near-copies of paragraphs already asked, passed over
     retrains: int = 0
     message: str = ""
     history: list[tuple[Item, LabelRecord]] = field(default_factory=list)
@@ -103,11 +102,13 @@ def scoring_line(queue: Queue, read: ReadProgress | None) -> Table:
     """How far scoring the pool has got: a bar of the input read, and the paragraphs scored."""
     grid = Table.grid(padding=(0, 1))
     if queue.done:
-        grid.add_row(Text(f"pool: all {queue.scored:,} paragraphs scored; the best of them are asked first",
+        grid.add_row(Text(f"pool: all {queue.scored:,} paragraphs scored; the best of them are asked first"
+                          + (f" · {queue.passed_over} near-copies passed over" if queue.passed_over else ""),
                           style="dim"))
         return grid
     frac = read.fraction if read is not None else None
-    note = Text(f"{queue.scored:,} paragraphs scored so far; the best of these are asked first", style="dim")
+    note = Text(f"{queue.scored:,} paragraphs scored so far; the best of these are asked first"
+                + (f" · {queue.passed_over} near-copies passed over" if queue.passed_over else ""), style="dim")
     if frac is None:
         grid.add_row(note)
     else:
@@ -143,8 +144,6 @@ def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Se
     parts.append(rows)
     status = (f"{stats.decided} labeled · {stats.skipped} skipped · {stats.undone} undone this session"
               f" · store {store}")
-    if stats.near:
-        status += f" · {stats.near} near-copies passed over"
     if stats.retrains:
         status += f" · model refreshed {stats.retrains}×"
     parts.append(Text(status, style="dim"))
@@ -165,11 +164,9 @@ def suggestion(item: Item, topics: Sequence[str], thresholds: Sequence[float] | 
 def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, console: Console,
         read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
         retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
-        preselect: Callable[[Item], set[str]] | None = None, near: NearDuplicates | None = None,
-        read: ReadProgress | None = None) -> Stats:
-    """Run the session until the pool is exhausted or the annotator quits. With `near`, a paragraph
-    that nearly copies one in it is passed over, and every paragraph shown is added to it. With
-    `read` (the pool's input progress), the screen shows how far scoring has got."""
+        preselect: Callable[[Item], set[str]] | None = None, read: ReadProgress | None = None) -> Stats:
+    """Run the session until the pool is exhausted or the annotator quits. With `read` (the pool's
+    input progress), the screen shows how far scoring has got."""
     stats = Stats()
     retrain_lock = threading.Lock()
 
@@ -211,13 +208,6 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
                     stats.message = f"scoring stopped: {queue.error}"
                 console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
                 return stats
-            if near is not None:
-                c = item.candidate
-                if near.match(c.text, c.hash) is not None:
-                    stats.near += 1
-                    item = None
-                    continue
-                near.add(c.text, c.hash)
             selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
         console.clear()
         console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store,

@@ -240,6 +240,17 @@ def _near_pool(tmp_path):
     return pool
 
 
+def test_queue_passes_over_near_copies_but_offers_an_undone_paragraph_again():
+    model = FixedModel({NEAR_A: [0.5] * 4, NEAR_A2: [0.45] * 4, NEAR_B: [0.4] * 4})
+    q = Queue(cands(NEAR_A, NEAR_A2, NEAR_B), model, near=NearDuplicates(0.6))
+    q.fill()
+    first = q.pop()
+    assert first.candidate.text == NEAR_A
+    q.push_front(first)  # as after an undo
+    assert [q.pop().candidate.text, q.pop().candidate.text] == [NEAR_A, NEAR_B] and q.pop() is None
+    assert q.passed_over == 1
+
+
 @pytest.mark.parametrize("near, asked", [("0.6", 2), ("0", 3)])
 def test_label_passes_over_a_near_copy_of_a_paragraph_already_asked(tmp_path, near, asked):
     store = tmp_path / "session.jsonl"
