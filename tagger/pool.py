@@ -109,6 +109,8 @@ def jsonl_records(path: Path, progress: ReadProgress | None = None) -> Iterator[
                 if isinstance(rec, dict) and isinstance(rec.get("text"), str):
                     # a surrogate can only come from an escape: look for one only where there is one
                     yield _no_lone_surrogates(rec) if "\\ud" in line or "\\uD" in line else rec
+            if progress is not None:
+                progress.done = base + _size(path)
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except (OSError, EOFError, UnicodeDecodeError) as e:
@@ -123,7 +125,6 @@ def iter_candidates(paths: Iterable[str], on_error=lambda e: None,
     for path in paths:
         try:
             if is_jsonl(path):
-                base = progress.done
                 for k, rec in enumerate(jsonl_records(Path(path), progress)):
                     rid = str(rec.get("id") or f"{path}:{k}")
                     prov = {"corpus": rec.get("corpus") or Path(path).name, "id": rid}
@@ -131,7 +132,6 @@ def iter_candidates(paths: Iterable[str], on_error=lambda e: None,
                         prov["url"] = rec["url"]
                     a = segment_record(rec["text"], str(rec.get("title") or "").strip())
                     yield from from_article(a, prov, rid)
-                progress.done = base + _size(path)
                 continue
             for src in iter_sources([path]):
                 if not isinstance(src, Source):
