@@ -190,6 +190,18 @@ def _current_meta(path: Path) -> dict | None:
         return None
 
 
+def _new_version(versions: Path) -> Path:
+    """A directory name under `versions` for a model trained now: the UTC time to the second,
+    with -1, -2, ... if a training in the same second took it."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    k = 0
+    while (versions / (name := stamp if k == 0 else f"{stamp}-{k}")).exists():
+        k += 1
+    return versions / name
+
+
 @app.command()
 def train(
     labels: LabelsOpt = None,
@@ -207,9 +219,6 @@ def train(
 
     Example: tagger train --labels labels/
     """
-    import itertools
-    from datetime import datetime, timezone
-
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
     from .render import metrics_table
     from .train import baseline_of, previous_cv
@@ -221,9 +230,7 @@ def train(
     try:
         result = run(label_paths, taxonomy or default_taxonomy(), n_splits=folds,
                      warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline_of(default))
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        dest = out or next(d for k in itertools.count()  # two trainings in one second keep both versions
-                           if not (d := default.parent / "versions" / (stamp if k == 0 else f"{stamp}-{k}")).exists())
+        dest = out or _new_version(default.parent / "versions")
         try:
             result.model.save(dest, result.meta, files=result.files())
         except OSError as e:

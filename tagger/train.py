@@ -30,9 +30,9 @@ from scipy import sparse
 from sklearn.model_selection import StratifiedGroupKFold
 
 from . import __version__
-from .errors import BadLabels, InputNotFound
+from .errors import BadLabels, InputNotFound, TaggerError
 from .labelstore import LabelRecord, NearDuplicates, latest, read_labels
-from .model import TopicModel
+from .model import FEATURE_SETS, TopicModel, read_meta
 from .taxonomy import Topic, load_taxonomy
 
 TRAINED_ON = "trained_on.txt"
@@ -84,9 +84,6 @@ class Baseline:
 def baseline_of(directory: str | Path) -> Baseline | None:
     """The model at `directory` as a `Baseline`; None if there is none, or it does not
     record what it was trained on (models from before `trained_on.txt`)."""
-    from .errors import TaggerError
-    from .model import FEATURE_SETS, read_meta
-
     hashes = trained_on(directory)
     try:
         params = read_meta(Path(directory))["params"]
