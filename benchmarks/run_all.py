@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-for name in ("accuracy", "sections", "throughput", "coldstart", "memory", "train_time", "active_learning",
+for name in ("accuracy", "outlets", "sections", "throughput", "coldstart", "memory", "train_time", "active_learning",
              "dask_scaling"):
     print(f"== {name}", flush=True)
     subprocess.run([sys.executable, str(HERE / f"{name}.py")], check=True, cwd=HERE)
