@@ -27,7 +27,10 @@ ANNOTATORS = {"batch_00": "ann-a", "batch_01": "ann-b", "batch_02": "ann-c", "ba
               "batch_04": "ann-e", "batch_05": "ann-f", "batch_06": "ann-g", "focus_arms": "ann-h",
               "focus_us": "ann-i", "focus_border": "ann-j", "second_pass": "ann-k",
               "focus_border2": "ann-l", "focus_us2": "ann-m",
-              "focus_round3": "ann-n"}
+              "focus_round3": "ann-n",
+              # round 4, drawn by make_al_round.py (the shipped model's `uncertain` order)
+              "al_round_0": "ann-o", "al_round_1": "ann-p", "al_round_2": "ann-q", "al_round_3": "ann-r",
+              "al_round_4": "ann-s", "al_second_pass": "ann-t"}
 
 
 def load(batch: Path, answers: Path, annotator: str) -> list[tuple[str, LabelRecord]]:
@@ -53,6 +56,7 @@ def main() -> None:
     ap.add_argument("workdir", type=Path, help="holds batches/, out/ and second/")
     ap.add_argument("out", type=Path)
     ap.add_argument("--agreement", type=Path, help="folder for the second-pass study and its adjudication")
+    ap.add_argument("--second", default="second_pass", help="the second pass's name in ANNOTATORS")
     args = ap.parse_args()
     keyed: list[tuple[str, LabelRecord]] = []
     for batch in sorted((args.workdir / "batches").glob("*.jsonl")):
@@ -63,7 +67,7 @@ def main() -> None:
         keyed += load(batch, answers, ANNOTATORS[batch.stem])
     if args.agreement:
         second = dict(load(args.workdir / "second" / "second_pass.jsonl",
-                           args.workdir / "second" / "second_pass.labels.jsonl", ANNOTATORS["second_pass"]))
+                           args.workdir / "second" / "second_pass.labels.jsonl", ANNOTATORS[args.second]))
         first = [r for k, r in keyed if k in second]
         (args.agreement / "first_pass.jsonl").write_text("".join(dumps(r.to_dict()) + "\n" for r in first),
                                                          encoding="utf-8")
