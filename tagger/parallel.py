@@ -10,6 +10,7 @@ written as its own JSONL shard, atomically.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import uuid
@@ -84,6 +85,18 @@ def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: Bina
             n += 1
 
 
+class _Watched:
+    """Chunks of text passed through unchanged, noting whether any held more than whitespace."""
+
+    def __init__(self, chunks: Iterable[str]) -> None:
+        self.chunks, self.any_text = chunks, False
+
+    def __iter__(self) -> Iterator[str]:
+        for c in self.chunks:
+            self.any_text = self.any_text or (bool(c) and not c.isspace())
+            yield c
+
+
 def iter_partition(part: Partition, model: TopicModel, model_name: str = "default") -> Iterator[TaggedArticle | TaggerError]:
     """Tag one partition, streaming; its failure is yielded as the error."""
     from .classify import classify_records, tag_stream
@@ -102,8 +115,14 @@ def iter_partition(part: Partition, model: TopicModel, model_name: str = "defaul
             src = read_stream(part.stream)
         else:
             src = None
-        chunks = src.chunks if src is not None else [part.text or ""]
-        yield from tag_stream(iter_articles(iter_lines(chunks)), part.source, model, model_name)
+        chunks = _Watched(src.chunks if src is not None else [part.text or ""])
+        articles = iter_articles(iter_lines(chunks))
+        first = next(articles, None)
+        if first is None and not chunks.any_text:
+            yield BadInput(f"{part.source}: empty, no text to tag; skipped")
+            return
+        articles = itertools.chain([first], articles) if first is not None else articles
+        yield from tag_stream(articles, part.source, model, model_name)
     except (BadInput, InputNotFound, TaggerError) as e:
         yield e
 

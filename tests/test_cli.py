@@ -90,12 +90,23 @@ def test_undecodable_and_binary_files(runner, seed_model, tmp_path):
     assert rec["paragraphs"][0]["text"] == "وقال المسؤول إن الحدود مغلقة أمام المهربين."
 
 
-def test_empty_file_gives_an_empty_record_not_an_error(runner, seed_model, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_empty_file_is_named_and_skipped(runner, seed_model, tmp_path, jobs):
     (tmp_path / "e.txt").write_text("  \n", encoding="utf-8")
-    r = runner.invoke(app, ["classify", str(tmp_path / "e.txt"), "-f", "jsonl", "-m", str(seed_model)])
-    assert r.exit_code == 0
-    [rec] = jsonl(r.stdout)
-    assert rec["paragraphs"] == [] and rec["labels"] == []
+    (tmp_path / "z.txt").write_bytes(b"")
+    r = runner.invoke(app, ["classify", str(tmp_path / "e.txt"), SEED_002, str(tmp_path / "z.txt"), "-f", "jsonl",
+                            "-m", str(seed_model), "--jobs", jobs])
+    assert r.exit_code == 1
+    assert f"Error: {tmp_path / 'e.txt'}: empty, no text to tag; skipped" in r.stderr
+    assert f"{tmp_path / 'z.txt'}: empty" in r.stderr
+    assert [rec["source"] for rec in jsonl(r.stdout)] == [SEED_002]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_empty_stdin_is_an_error(runner, seed_model, jobs):
+    r = runner.invoke(app, ["classify", "-", "-f", "jsonl", "-m", str(seed_model), "--jobs", jobs], input=b"\n \n")
+    assert r.exit_code == 1 and r.stdout == ""
+    assert "Error: -: empty, no text to tag; skipped" in r.stderr
 
 
 def test_no_model_says_what_to_run(runner, tmp_path):
