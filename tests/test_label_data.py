@@ -17,7 +17,10 @@ def test_there_are_label_files():
     assert {f.name for f in FILES} >= {"seeds.jsonl", "corpus.jsonl"}
 
 
-@pytest.mark.parametrize("path", FILES + label_files(ROOT / "labels" / "agreement"), ids=lambda p: p.name)
+AGREEMENT = label_files(ROOT / "labels" / "agreement") + label_files(ROOT / "labels" / "agreement" / "al_round")
+
+
+@pytest.mark.parametrize("path", FILES + AGREEMENT, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_line_parses_with_known_topics_and_a_true_hash(path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert all(json.loads(line) for line in lines)
@@ -38,15 +41,17 @@ def test_no_text_hash_twice_in_the_training_labels():
 
 
 def test_no_annotator_contradicts_themselves():
-    records, _ = read_labels(FILES + label_files(ROOT / "labels" / "agreement"))
+    records, _ = read_labels(FILES + AGREEMENT)
     answers = defaultdict(set)
     for r in records:
         answers[(r.annotator, r.hash)].add(r.labels)
     assert [k for k, v in answers.items() if len(v) > 1] == []
 
 
-def test_corpus_labels_carry_their_provenance():
-    records, _ = read_labels([ROOT / "labels" / "corpus.jsonl"])
+@pytest.mark.parametrize("name", ["corpus.jsonl", "corpus_al.jsonl"])
+def test_corpus_labels_carry_their_provenance(name):
+    records, _ = read_labels([ROOT / "labels" / name])
+    assert records
     for r in records:
         assert {"corpus", "id", "url", "paragraph", "outlet"} <= set(r.source)
         assert r.group == r.source["id"]
