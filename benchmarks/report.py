@@ -28,7 +28,7 @@ def mark(ok):
 # further runs of benchmarks/active_learning.py, shown when their JSON is in out/: the labeled set as drawn on
 # other test splits or with more seeds, and pools cut to a realistic share of positives (--pool-positive-rate)
 FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6",
-                "active_learning_splits0-11")
+                "active_learning_splits0-11", "active_learning_splits0-11_round4")
 PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
                    "active_learning_pos0.1_splits345")
 
@@ -82,7 +82,7 @@ def main() -> None:
 
         def pool(r):
             what = (f"pool {r['pool_positive_share_mean'] * 100:.0f} % positive" if r.get("pool_positive_rate")
-                    else "labeled set as drawn")
+                    else f"labeled set as drawn ({r['pool'][0] + r['test'][0]} paragraphs)")
             return f"{what}, splits {r['splits']}" + (f", {r['seeds']} seeds" if r["seeds"] != 3 else "")
 
         def share(r):
@@ -209,7 +209,8 @@ def main() -> None:
             r = load(n)
             if r:
                 frac = r["fraction_of_labels_to_reach_random_final"]
-                parts += [f"Test splits {r['splits']}, {r['seeds']} seeds each (`python benchmarks/active_learning.py "
+                parts += [f"Test splits {r['splits']}, {r['seeds']} seeds each, {r['pool'][0] + r['test'][0]} labeled "
+                          f"paragraphs (`python benchmarks/active_learning.py "
                           f"--splits {r['splits']} --seeds {r['seeds']} --name {n}`): random's final "
                           f"{r['random_final_macro_f1']:.3f}; "
                           + ", ".join(f"{s} reaches it with {'never' if f is None else f'{f * 100:.0f} %'}"
