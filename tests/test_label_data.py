@@ -55,3 +55,21 @@ def test_corpus_labels_carry_their_provenance(name):
     for r in records:
         assert {"corpus", "id", "url", "paragraph", "outlet"} <= set(r.source)
         assert r.group == r.source["id"]
+
+
+@pytest.mark.parametrize("name, study", [("corpus.jsonl", "agreement"), ("corpus_al.jsonl", "agreement/al_round")])
+def test_every_second_pass_disagreement_is_adjudicated_and_applied(name, study):
+    folder = ROOT / "labels" / study
+    verdicts = {v["key"]: v for v in json.loads((folder / "adjudication.json").read_text(encoding="utf-8"))}
+    first, _ = read_labels([folder / "first_pass.jsonl"])
+    second, _ = read_labels([folder / "second_pass.jsonl"])
+    assert [r.hash for r in first] == [r.hash for r in second]
+    key = lambda r: f"{r.source['id']}#{r.source['paragraph']}"  # noqa: E731
+    disagreements = {key(a) for a, b in zip(first, second) if set(a.labels) != set(b.labels)}
+    assert disagreements and disagreements <= set(verdicts)
+    records, _ = read_labels([ROOT / "labels" / name])
+    adjudicated = {key(r): r for r in records if r.annotator == "adjudicator"}
+    assert set(adjudicated) == set(verdicts)
+    for k, v in verdicts.items():
+        assert sorted(adjudicated[k].labels) == sorted(v["labels"]), k
+        assert adjudicated[k].source["adjudicated"]["first"] == v["first"], k
