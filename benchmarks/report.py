@@ -30,7 +30,8 @@ def mark(ok):
 FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6",
                 "active_learning_splits0-11", "active_learning_splits0-11_round4")
 PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
-                   "active_learning_pos0.1_splits345")
+                   "active_learning_pos0.1_splits345", "active_learning_pos0.05_round4",
+                   "active_learning_pos0.05_splits345_round4")
 
 
 def main() -> None:
@@ -225,18 +226,20 @@ def main() -> None:
                       "`--pool-positive-rate R` each pool keeps all its no-topic paragraphs and the positive "
                       "paragraphs of a seeded random subset of its articles, up to R of the pool; the positives left "
                       "out are used nowhere and the test sets are unchanged. Budget 400.", "",
-                      "| pool positive | splits | random's final | uncertain reaches it at | rare reaches it at | "
-                      "command |", "| ---: | --- | ---: | ---: | ---: | --- |"]
+                      "| labeled set | pool positive | splits | random's final | uncertain reaches it at | "
+                      "rare reaches it at | command |", "| ---: | ---: | --- | ---: | ---: | ---: | --- |"]
             for n, r in low:
                 frac = r["fraction_of_labels_to_reach_random_final"]
                 cell = lambda k: "never" if frac.get(k) is None else f"{frac[k] * 100:.0f} %"  # noqa: E731
-                parts.append(f"| {r['pool_positive_share_mean'] * 100:.1f} % | {r['splits']} | "
+                parts.append(f"| {r['pool'][0] + r['test'][0]} | {r['pool_positive_share_mean'] * 100:.1f} % | "
+                             f"{r['splits']} | "
                              f"{r['random_final_macro_f1']:.3f} | {cell('uncertain')} | {cell('rare')} | "
                              f"`python benchmarks/active_learning.py --splits {r['splits']} --budget {r['budget']} "
                              f"--pool-positive-rate {r['pool_positive_rate']:g}"
                              + ("" if n == f"active_learning_pos{r['pool_positive_rate']:g}" else f" --name {n}") + "` |")
             parts += ["", "Curves (mean macro-F1 by labels):", "",
-                      "| labels | " + " | ".join(f"{s} @{r['pool_positive_rate']:g} s{r['splits']}"
+                      "| labels | " + " | ".join(f"{s} @{r['pool_positive_rate']:g} s{r['splits']} "
+                                                f"n{r['pool'][0] + r['test'][0]}"
                                                 for _, r in low for s in r["mean_macro_f1"]) + " |",
                       "| ---: |" + " ---: |" * sum(len(r["mean_macro_f1"]) for _, r in low)]
             for k, (n_labels, _) in enumerate(low[0][1]["mean_macro_f1"]["random"]):
