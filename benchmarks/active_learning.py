@@ -24,7 +24,7 @@ says otherwise) records the pools' sizes and shares.
 Without the option (the default) the pool is the whole training side of the split.
 
     python benchmarks/active_learning.py [--splits 0,1,2] [--seeds 3] [--budget 800]
-        [--pool-positive-rate 0.05] [--strategies uncertain,rare,random] [--name NAME]
+        [--pool-positive-rate 0.05] [--strategies uncertain,rare,random] [--name NAME] [--drawn-as VALUE]
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def thresholds(counts, y, groups, ids, features, C, seed):
     return np.array([best_threshold(y[:, j], p[:, j]) for j in range(y.shape[1])])
 
 
-def run(strategy, seed, X, ts, pool, test, budget, features, C, per_article=None):
+def run(strategy, seed, X, ts, pool, test, budget, features, C, per_article=None, picks=None):
+    """One simulated session's curve; `picks`, if given, receives the asked paragraphs in order."""
     ids = [t.id for t in ts.topics]
     rng = random.Random(seed)
     labeled = rng.sample(list(pool), START)
@@ -85,6 +86,8 @@ def run(strategy, seed, X, ts, pool, test, budget, features, C, per_article=None
             if len(chosen) == STEP:
                 break
         labeled += chosen
+        if picks is not None:
+            picks += chosen
         chosen_set = set(chosen)
         rest = [i for i in rest if i not in chosen_set]
 
@@ -153,6 +156,9 @@ def main() -> None:
                     help="keep all no-topic paragraphs of the pool and the positive ones of a seeded subset of its "
                          "articles, so that about this share of the pool is positive (default: the whole pool; "
                          "a rate above the pool's own keeps it whole)")
+    ap.add_argument("--drawn-as", default=None,
+                    help="also report which share of each strategy's asked paragraphs (after the first 40) were "
+                         "drawn into the labeled set as this `source.drawn_as` (e.g. al_uncertain: round 4)")
     ap.add_argument("--strategies", default="uncertain,rare,random",
                     help="comma-separated strategies to simulate (random is always run)")
     args = ap.parse_args()
@@ -180,8 +186,10 @@ def main() -> None:
     pools = {(k, seed): realistic_pool(tr, ts.y, ts.groups, rate, random.Random(f"pool:{k}:{seed}"))
              for k, (tr, _) in zip(keys, splits) for seed in range(args.seeds)}
     budget = min([args.budget] + [len(p) for p in pools.values()])
-    curves = {s: [run(s, seed, X, ts, pools[k, seed], te, budget, features, C, args.per_article)
-                  for k, (_, te) in zip(keys, splits) for seed in range(args.seeds)]
+    picks = {s: [[] for _ in pools] for s in strategies}
+    curves = {s: [run(s, seed, X, ts, pools[k, seed], te, budget, features, C, args.per_article, picks[s][n])
+                  for n, (k, seed, te) in enumerate((k, seed, te) for k, (_, te) in zip(keys, splits)
+                                                    for seed in range(args.seeds))]
               for s in strategies}
     mean = {s: [(n, round(float(np.mean([c[k][1] for c in cs])), 4)) for k, (n, _) in enumerate(cs[0])]
             for s, cs in curves.items()}
@@ -204,6 +212,14 @@ def main() -> None:
            "fraction_of_labels_to_reach_random_final": {s: None if n is None else round(n / n_final, 3)
                                                         for s, n in reached.items()},
            }
+    if args.drawn_as:  # share of the asked paragraphs with that origin, by labels asked so far, mean over runs
+        tagged = np.array([r.source.get("drawn_as") == args.drawn_as for r in ts.records])
+        res["drawn_as"] = {"value": args.drawn_as,
+                           "pool_share": round(float(np.mean([tagged[p].mean() for p in pools.values()])), 4),
+                           "share_of_asked": {s: [(START + n, round(float(np.mean([tagged[run_[:n]].mean()
+                                                                                  for run_ in picks[s]])), 4))
+                                                  for n in range(STEP, budget - START + 1, STEP * 4)]
+                                              for s in strategies}}
     frac = res["fraction_of_labels_to_reach_random_final"].get("uncertain")
     res["target_met"] = frac is not None and frac <= 0.6
     res["plot"] = plot(res) if args.name == "active_learning" else None

@@ -212,12 +212,20 @@ def main() -> None:
                 frac = r["fraction_of_labels_to_reach_random_final"]
                 parts += [f"Test splits {r['splits']}, {r['seeds']} seeds each, {r['pool'][0] + r['test'][0]} labeled "
                           f"paragraphs (`python benchmarks/active_learning.py "
-                          f"--splits {r['splits']} --seeds {r['seeds']} --name {n}`): random's final "
+                          f"--splits {r['splits']} --seeds {r['seeds']} --name {n}"
+                          + (f" --drawn-as {r['drawn_as']['value']}" if r.get("drawn_as") else "")
+                          + f"`): random's final "
                           f"{r['random_final_macro_f1']:.3f}; "
                           + ", ".join(f"{s} reaches it with {'never' if f is None else f'{f * 100:.0f} %'}"
                                       for s, f in frac.items() if s != "random")
                           + " of the labels; final macro-F1 "
                           + ", ".join(f"{s} {c[-1][1]:.3f}" for s, c in r["mean_macro_f1"].items()) + ".", ""]
+                if r.get("drawn_as"):
+                    d = r["drawn_as"]
+                    parts += [f"Paragraphs drawn as `{d['value']}` are {d['pool_share'] * 100:.1f} % of the pools; "
+                              "their share of what each strategy asked, by labels so far: "
+                              + "; ".join(f"{s} " + ", ".join(f"{v * 100:.0f} % at {n}" for n, v in xs)
+                                          for s, xs in d["share_of_asked"].items()) + ".", ""]
         low = [(n, r) for n, r in ((n, load(n)) for n in PREVALENCE_RUNS) if r]
         if low:
             parts += ["### At a realistic share of positives", "",
