@@ -186,10 +186,10 @@ def main() -> None:
     pools = {(k, seed): realistic_pool(tr, ts.y, ts.groups, rate, random.Random(f"pool:{k}:{seed}"))
              for k, (tr, _) in zip(keys, splits) for seed in range(args.seeds)}
     budget = min([args.budget] + [len(p) for p in pools.values()])
-    picks = {s: [[] for _ in pools] for s in strategies}
+    runs = [(k, seed, te) for k, (_, te) in zip(keys, splits) for seed in range(args.seeds)]
+    picks = {s: [[] for _ in runs] for s in strategies}
     curves = {s: [run(s, seed, X, ts, pools[k, seed], te, budget, features, C, args.per_article, picks[s][n])
-                  for n, (k, seed, te) in enumerate((k, seed, te) for k, (_, te) in zip(keys, splits)
-                                                    for seed in range(args.seeds))]
+                  for n, (k, seed, te) in enumerate(runs)]
               for s in strategies}
     mean = {s: [(n, round(float(np.mean([c[k][1] for c in cs])), 4)) for k, (n, _) in enumerate(cs[0])]
             for s, cs in curves.items()}

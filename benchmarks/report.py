@@ -34,6 +34,11 @@ PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345
                    "active_learning_pos0.05_splits345_round4")
 
 
+def n_labeled(r: dict) -> int:
+    """The size of the labeled set an active-learning run split into pool and test."""
+    return r["pool"][0] + r["test"][0]
+
+
 def main() -> None:
     parts = ["# Benchmark results", "",
              "Produced by `python benchmarks/report.py` from `benchmarks/out/*.json`; each section names the "
@@ -83,7 +88,7 @@ def main() -> None:
 
         def pool(r):
             what = (f"pool {r['pool_positive_share_mean'] * 100:.0f} % positive" if r.get("pool_positive_rate")
-                    else f"labeled set as drawn ({r['pool'][0] + r['test'][0]} paragraphs)")
+                    else f"labeled set as drawn ({n_labeled(r)} paragraphs)")
             return f"{what}, splits {r['splits']}" + (f", {r['seeds']} seeds" if r["seeds"] != 3 else "")
 
         def share(r):
@@ -210,7 +215,7 @@ def main() -> None:
             r = load(n)
             if r:
                 frac = r["fraction_of_labels_to_reach_random_final"]
-                parts += [f"Test splits {r['splits']}, {r['seeds']} seeds each, {r['pool'][0] + r['test'][0]} labeled "
+                parts += [f"Test splits {r['splits']}, {r['seeds']} seeds each, {n_labeled(r)} labeled "
                           f"paragraphs (`python benchmarks/active_learning.py "
                           f"--splits {r['splits']} --seeds {r['seeds']} --name {n}"
                           + (f" --drawn-as {r['drawn_as']['value']}" if r.get("drawn_as") else "")
@@ -239,7 +244,7 @@ def main() -> None:
             for n, r in low:
                 frac = r["fraction_of_labels_to_reach_random_final"]
                 cell = lambda k: "never" if frac.get(k) is None else f"{frac[k] * 100:.0f} %"  # noqa: E731
-                parts.append(f"| {r['pool'][0] + r['test'][0]} | {r['pool_positive_share_mean'] * 100:.1f} % | "
+                parts.append(f"| {n_labeled(r)} | {r['pool_positive_share_mean'] * 100:.1f} % | "
                              f"{r['splits']} | "
                              f"{r['random_final_macro_f1']:.3f} | {cell('uncertain')} | {cell('rare')} | "
                              f"`python benchmarks/active_learning.py --splits {r['splits']} --budget {r['budget']} "
@@ -247,7 +252,7 @@ def main() -> None:
                              + ("" if n == f"active_learning_pos{r['pool_positive_rate']:g}" else f" --name {n}") + "` |")
             parts += ["", "Curves (mean macro-F1 by labels):", "",
                       "| labels | " + " | ".join(f"{s} @{r['pool_positive_rate']:g} s{r['splits']} "
-                                                f"n{r['pool'][0] + r['test'][0]}"
+                                                f"n{n_labeled(r)}"
                                                 for _, r in low for s in r["mean_macro_f1"]) + " |",
                       "| ---: |" + " ---: |" * sum(len(r["mean_macro_f1"]) for _, r in low)]
             for k, (n_labels, _) in enumerate(low[0][1]["mean_macro_f1"]["random"]):
