@@ -3,11 +3,14 @@
 The corpus's paragraphs (the same segmenter and queue as `tagger label`) are ranked by
 the `uncertain` strategy with the rare-topic boost from the labels so far; articles
 already labeled and near-copies of labeled paragraphs are passed over, as in a session.
-The first N are written in batches for annotators to read. The model only chooses what
+The first N are written in batches for annotators to read; with `--per-outlet K` no
+outlet gives more than K, so that every outlet is read (round 5). The model only chooses what
 is read; the annotators never see its scores or suggestions, and every label is decided
 by reading the paragraph (notes/GUIDE.md).
 
     python labels/tools/make_al_round.py ../shared/corpus/news.jsonl.gz WORKDIR --n 400 --batches 5
+    python labels/tools/make_al_round.py ../shared/corpus/news.jsonl.gz WORKDIR --n 320 --batches 4 \
+        --per-outlet 24 --name round5 --stratum al_outlets
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import gzip
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +38,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--name", default="al_round", help="batch files are NAME_0.jsonl ...")
+    ap.add_argument("--per-outlet", type=int, default=0, help="at most K paragraphs from one outlet (0: no cap)")
+    ap.add_argument("--stratum", default="al_uncertain", help="recorded as each label's drawn_as")
     args = ap.parse_args()
     records, _ = read_labels(sorted((ROOT / "labels").glob("*.jsonl")))
     done = latest(records)
@@ -52,10 +58,14 @@ def main() -> None:
     cands = (c for c in iter_candidates([str(args.corpus)]) if c.group not in labeled_articles)
     queue = Queue(cands, model, "uncertain", positives, seen=set(done), near=near)
     queue.fill()  # score the whole pool, then take the best, as a session does once scoring is done
-    items = []
+    items, per_outlet = [], Counter()
     while len(items) < args.n and (item := queue.pop(timeout=0)) is not None:
         c = item.candidate
-        items.append({"key": f"{c.group}#{c.source['paragraph']}", "stratum": "al_uncertain",
+        outlet = info[c.group]["outlet"]
+        if args.per_outlet and per_outlet[outlet] >= args.per_outlet:
+            continue
+        per_outlet[outlet] += 1
+        items.append({"key": f"{c.group}#{c.source['paragraph']}", "stratum": args.stratum,
                       **info[c.group], "id": c.group, "paragraph": c.source["paragraph"], "title": c.title,
                       "before": c.before, "text": c.text, "after": c.after})
     out = args.workdir / "batches"
@@ -65,7 +75,7 @@ def main() -> None:
         (out / f"{args.name}_{b}.jsonl").write_text(
             "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in part), encoding="utf-8")
     print(f"{len(items)} paragraphs from {len({it['id'] for it in items})} articles in {args.batches} batches; "
-          f"scored {queue.scored}, near-copies passed over {queue.passed_over}")
+          f"scored {queue.scored}, near-copies passed over {queue.passed_over}; by outlet {dict(per_outlet)}")
 
 
 if __name__ == "__main__":
