@@ -38,13 +38,13 @@ class Level(str, Enum):
 
 
 ModelOpt = Annotated[Optional[Path], typer.Option(
-    "--model", "-m", help="Model directory [default: models/default, or $TAGGER_MODEL].", show_default=False)]
+    "--model", "-m", help="Model directory \\[default: models/default, or $TAGGER_MODEL].", show_default=False)]
 FormatOpt = Annotated[Optional[Format], typer.Option(
-    "--format", "-f", help="Output format [default: table on a terminal, jsonl in a pipe].", show_default=False)]
+    "--format", "-f", help="Output format \\[default: table on a terminal, jsonl in a pipe].", show_default=False)]
 LabelsOpt = Annotated[Optional[list[Path]], typer.Option(
-    "--labels", "-l", help="Label files or directories [default: labels/].", show_default=False)]
+    "--labels", "-l", help="Label files or directories \\[default: labels/].", show_default=False)]
 TaxonomyOpt = Annotated[Optional[Path], typer.Option(
-    "--taxonomy", help="Taxonomy JSON [default: labels/taxonomy.json].", show_default=False)]
+    "--taxonomy", help="Taxonomy JSON \\[default: labels/taxonomy.json].", show_default=False)]
 
 
 def err(message: str) -> None:
@@ -264,7 +264,7 @@ def label(
     strategy: Annotated[Strategy, typer.Option("--strategy", help="What to ask first.")] = Strategy.uncertain,
     annotator: AnnotatorOpt = os.environ.get("USER", "annotator"),
     store: Annotated[Optional[Path], typer.Option(
-        "--store", help="Label file your decisions are appended to [default: labels/session.jsonl].",
+        "--store", help="Label file your decisions are appended to \\[default: labels/session.jsonl].",
         show_default=False)] = None,
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
@@ -385,7 +385,7 @@ def review(
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
     store: Annotated[Optional[Path], typer.Option(
-        "--store", help="Label file corrections are appended to [default: labels/session.jsonl].",
+        "--store", help="Label file corrections are appended to \\[default: labels/session.jsonl].",
         show_default=False)] = None,
     annotator: AnnotatorOpt = os.environ.get("USER", "annotator"),
     min_strength: Annotated[float, typer.Option("--min-strength", min=0.0, max=1.0,
@@ -436,7 +436,7 @@ def explain(
     inputs: Annotated[list[str], typer.Argument(help="Text files, directories or - for stdin.", show_default=False)],
     format: FormatOpt = None,
     topic: Annotated[Optional[list[str]], typer.Option(
-        "--topic", "-t", help="Explain these topics for every paragraph [default: each paragraph's tags].",
+        "--topic", "-t", help="Explain these topics for every paragraph \\[default: each paragraph's tags].",
         show_default=False)] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="N-grams listed each way.")] = 8,
     model: ModelOpt = None,
@@ -498,7 +498,7 @@ def labels_export(
     to: Annotated[LabelFormat, typer.Option("--to", help="Target format.", show_default=False)],
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write [default: stdout].",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write \\[default: stdout].",
                                                    show_default=False)] = None,
 ) -> None:
     """Export every label (latest decision per paragraph and annotator) to Prodigy, doccano or CSV.
@@ -532,7 +532,7 @@ def labels_import(
     file: Annotated[Path, typer.Argument(help="A file exported by Prodigy, doccano or as CSV.", show_default=False)],
     from_: Annotated[LabelFormat, typer.Option("--from", help="Its format.", show_default=False)],
     store: Annotated[Optional[Path], typer.Option(
-        "--store", help="Label file to append to [default: labels/imported.jsonl].", show_default=False)] = None,
+        "--store", help="Label file to append to \\[default: labels/imported.jsonl].", show_default=False)] = None,
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
 ) -> None:

@@ -2,6 +2,7 @@ import json
 import re
 
 import pytest
+import typer
 
 from conftest import ROOT, SEEDS
 from tagger.cli import app
@@ -149,6 +150,19 @@ def test_every_command_has_help_and_is_in_the_readme(runner, command):
     r = runner.invoke(app, [*command.split(), "--help"])
     assert r.exit_code == 0 and "Example:" in r.stdout
     assert f"tagger {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", LEAVES)
+def test_help_shows_the_defaults_written_into_option_help(runner, command):
+    """Rich reads "[default: x]" as markup and drops it unless escaped; the user must see it."""
+    cmd = typer.main.get_command(app)
+    for part in command.split():
+        cmd = cmd.commands[part]
+    written = [re.search(r"\[default: [^\]]*\]", p.help.replace("\\[", "[")).group(0)
+               for p in cmd.params if getattr(p, "help", None) and "[default: " in p.help]
+    shown = " ".join(runner.invoke(app, [*command.split(), "--help"]).stdout.replace("│", " ").split())
+    for text in written:
+        assert text in shown
 
 
 def test_every_command_is_listed_in_this_test():
