@@ -17,7 +17,9 @@ def test_there_are_label_files():
     assert {f.name for f in FILES} >= {"seeds.jsonl", "corpus.jsonl"}
 
 
-AGREEMENT = label_files(ROOT / "labels" / "agreement") + label_files(ROOT / "labels" / "agreement" / "al_round")
+STUDIES = [("corpus.jsonl", "agreement"), ("corpus_al.jsonl", "agreement/al_round"),
+           ("corpus_outlets.jsonl", "agreement/round5")]
+AGREEMENT = [f for _, study in STUDIES for f in label_files(ROOT / "labels" / study)]
 
 
 @pytest.mark.parametrize("path", FILES + AGREEMENT, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -48,7 +50,7 @@ def test_no_annotator_contradicts_themselves():
     assert [k for k, v in answers.items() if len(v) > 1] == []
 
 
-@pytest.mark.parametrize("name", ["corpus.jsonl", "corpus_al.jsonl"])
+@pytest.mark.parametrize("name", [name for name, _ in STUDIES])
 def test_corpus_labels_carry_their_provenance(name):
     records, _ = read_labels([ROOT / "labels" / name])
     assert records
@@ -57,7 +59,7 @@ def test_corpus_labels_carry_their_provenance(name):
         assert r.group == r.source["id"]
 
 
-@pytest.mark.parametrize("name, study", [("corpus.jsonl", "agreement"), ("corpus_al.jsonl", "agreement/al_round")])
+@pytest.mark.parametrize("name, study", STUDIES)
 def test_every_second_pass_disagreement_is_adjudicated_and_applied(name, study):
     folder = ROOT / "labels" / study
     verdicts = {v["key"]: v for v in json.loads((folder / "adjudication.json").read_text(encoding="utf-8"))}

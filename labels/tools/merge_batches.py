@@ -30,7 +30,10 @@ ANNOTATORS = {"batch_00": "ann-a", "batch_01": "ann-b", "batch_02": "ann-c", "ba
               "focus_round3": "ann-n",
               # round 4, drawn by make_al_round.py (the shipped model's `uncertain` order)
               "al_round_0": "ann-o", "al_round_1": "ann-p", "al_round_2": "ann-q", "al_round_3": "ann-r",
-              "al_round_4": "ann-s", "al_second_pass": "ann-t"}
+              "al_round_4": "ann-s", "al_second_pass": "ann-t",
+              # round 5, the same order with at most 24 paragraphs from one outlet
+              "round5_0": "ann-u", "round5_1": "ann-v", "round5_2": "ann-w", "round5_3": "ann-x",
+              "round5_second": "ann-y"}
 
 
 def load(batch: Path, answers: Path, annotator: str) -> list[tuple[str, LabelRecord]]:
