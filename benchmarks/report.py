@@ -28,10 +28,13 @@ def mark(ok):
 # further runs of benchmarks/active_learning.py, shown when their JSON is in out/: the labeled set as drawn on
 # other test splits or with more seeds, and pools cut to a realistic share of positives (--pool-positive-rate)
 FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6",
-                "active_learning_splits0-11", "active_learning_splits0-11_round4")
+                "active_learning_splits0-11", "active_learning_splits0-11_round4",
+                "active_learning_splits0-11_round5")
 PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
                    "active_learning_pos0.1_splits345", "active_learning_pos0.05_round4",
-                   "active_learning_pos0.05_splits345_round4")
+                   "active_learning_pos0.05_splits345_round4", "active_learning_pos0.05_round5",
+                   "active_learning_pos0.05_splits345_round5", "active_learning_pos0.05_splits678_round5",
+                   "active_learning_pos0.05_splits91011_round5")
 
 
 def n_labeled(r: dict) -> int:
