@@ -25,6 +25,7 @@ Without the option (the default) the pool is the whole training side of the spli
 
     python benchmarks/active_learning.py [--splits 0,1,2] [--seeds 3] [--budget 800]
         [--pool-positive-rate 0.05] [--strategies uncertain,rare,random] [--name NAME] [--drawn-as VALUE]
+        [--exclude-drawn-as VALUE,...]
 """
 
 from __future__ import annotations
@@ -159,6 +160,10 @@ def main() -> None:
     ap.add_argument("--drawn-as", default=None,
                     help="also report which share of each strategy's asked paragraphs (after the first 40) were "
                          "drawn into the labeled set as this `source.drawn_as` (e.g. al_uncertain: round 4)")
+    ap.add_argument("--exclude-drawn-as", default=None,
+                    help="comma-separated `source.drawn_as` values whose paragraphs are left out of every pool "
+                         "(not asked, not trained on); the test sets are unchanged (e.g. al_uncertain,al_outlets: "
+                         "the rounds drawn by the uncertain order)")
     ap.add_argument("--strategies", default="uncertain,rare,random",
                     help="comma-separated strategies to simulate (random is always run)")
     args = ap.parse_args()
@@ -182,8 +187,10 @@ def main() -> None:
     keys = [int(k) for k in args.splits.split(",")]
     splits = [next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=k).split(X, ts.y, ts.groups))
               for k in keys]
+    excluded = set(args.exclude_drawn_as.split(",")) if args.exclude_drawn_as else set()
+    kept = np.array([r.source.get("drawn_as") not in excluded for r in ts.records])
     # one pool per split and seed, the same for every strategy
-    pools = {(k, seed): realistic_pool(tr, ts.y, ts.groups, rate, random.Random(f"pool:{k}:{seed}"))
+    pools = {(k, seed): realistic_pool(tr[kept[tr]], ts.y, ts.groups, rate, random.Random(f"pool:{k}:{seed}"))
              for k, (tr, _) in zip(keys, splits) for seed in range(args.seeds)}
     budget = min([args.budget] + [len(p) for p in pools.values()])
     runs = [(k, seed, te) for k, (_, te) in zip(keys, splits) for seed in range(args.seeds)]
@@ -205,7 +212,7 @@ def main() -> None:
                                              for j in range(ts.y.shape[1])],
            "test_positive_share": [round(float(ts.y[te].any(axis=1).mean()), 4) for _, te in splits],
            "splits": args.splits, "seeds": args.seeds, "start": START, "step": STEP, "budget": budget,
-           "per_article": args.per_article,
+           "per_article": args.per_article, "excluded_drawn_as": sorted(excluded),
            "mean_macro_f1": mean, "final_macro_f1_per_run": {s: [c[-1][1] for c in cs] for s, cs in curves.items()},
            "random_final_macro_f1": final_random,
            "labels_to_reach_random_final": reached,
