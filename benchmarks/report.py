@@ -1,11 +1,17 @@
 """Write benchmarks/RESULTS.md from the figures in benchmarks/out/*.json.
 
-    python benchmarks/report.py
+    python benchmarks/report.py [--force]
+
+A section is written only when its JSON is in out/. If RESULTS.md has a section the new
+text lacks, the new text goes to out/RESULTS.partial.md instead and the missing sections
+are named (exit 1), so figures whose JSON is gone are not silently dropped; `--force`
+overwrites anyway.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,12 +43,21 @@ PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345
                    "active_learning_pos0.05_splits91011_round5")
 
 
+def headings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("## ")]
+
+
+def dropped(old: str, new: str) -> list[str]:
+    """Sections of `old` that `new` does not have."""
+    return [h for h in headings(old) if h not in headings(new)]
+
+
 def n_labeled(r: dict) -> int:
     """The size of the labeled set an active-learning run split into pool and test."""
     return r["pool"][0] + r["test"][0]
 
 
-def main() -> None:
+def main(force: bool = False) -> int:
     parts = ["# Benchmark results", "",
              "Produced by `python benchmarks/report.py` from `benchmarks/out/*.json`; each section names the "
              "command that produced it. Figures are from one run on the machine below. The machine is a shared "
@@ -270,9 +285,18 @@ def main() -> None:
             parts.append(f"| {k.replace('_', ' ')} | {d[k]['seconds']} | {d[k]['articles_per_s']} |")
         parts += ["", f"{d['articles']:,} articles; --jobs 2 speed-up {d['jobs_2_speedup']}×; Dask's overhead "
                   f"against --jobs 2: {d['dask_overhead_vs_jobs_2'] * 100:+.0f} %.", ""]
-    (HERE / "RESULTS.md").write_text("\n".join(parts), encoding="utf-8")
-    print("\n".join(parts))
+    text, target = "\n".join(parts), HERE / "RESULTS.md"
+    missing = dropped(target.read_text(encoding="utf-8"), text) if target.exists() else []
+    if missing and not force:
+        target = OUT / "RESULTS.partial.md"
+    target.write_text(text, encoding="utf-8")
+    print(text)
+    if missing and not force:
+        print(f"\nNot overwriting RESULTS.md: no JSON in out/ for its sections {missing}; wrote {target}. "
+              "Rerun those benchmarks, or pass --force.", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(force="--force" in sys.argv[1:]))
