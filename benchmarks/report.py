@@ -35,7 +35,7 @@ def mark(ok):
 # other test splits or with more seeds, and pools cut to a realistic share of positives (--pool-positive-rate)
 FURTHER_RUNS = ("active_learning_splits345", "active_learning_seeds6", "active_learning_splits345_seeds6",
                 "active_learning_splits0-11", "active_learning_splits0-11_round4",
-                "active_learning_splits0-11_round5")
+                "active_learning_splits0-11_round5", "active_learning_splits0-11_round5_noal")
 PREVALENCE_RUNS = ("active_learning_pos0.05", "active_learning_pos0.05_splits345", "active_learning_pos0.1",
                    "active_learning_pos0.1_splits345", "active_learning_pos0.05_round4",
                    "active_learning_pos0.05_splits345_round4", "active_learning_pos0.05_round5",
@@ -237,6 +237,8 @@ def main(force: bool = False) -> int:
                           f"paragraphs (`python benchmarks/active_learning.py "
                           f"--splits {r['splits']} --seeds {r['seeds']} --name {n}"
                           + (f" --drawn-as {r['drawn_as']['value']}" if r.get("drawn_as") else "")
+                          + (f" --exclude-drawn-as {','.join(r['excluded_drawn_as'])}"
+                             if r.get("excluded_drawn_as") else "")
                           + f"`): random's final "
                           f"{r['random_final_macro_f1']:.3f}; "
                           + ", ".join(f"{s} reaches it with {'never' if f is None else f'{f * 100:.0f} %'}"
