@@ -50,9 +50,9 @@ def metrics_table(meta: dict, previous: dict | None = None) -> Table:
         caption = None
     t = Table(title=f"Cross-validated by {cv.get('grouped_by', 'article')} ({cv['folds']} folds), "
                     f"{meta['training']['paragraphs']} paragraphs, {meta['training']['articles']} articles",
-              title_justify="left", caption=caption, caption_justify="left")
+              title_justify="left", caption=caption, caption_justify="left", pad_edge=False)
     for col in ("topic", "support", "threshold", "precision", "recall", "F1"):
-        t.add_column(col, justify="left" if col == "topic" else "right")
+        t.add_column(col, justify="left" if col == "topic" else "right", no_wrap=col == "topic")
     if before:
         t.add_column("previous F1", justify="right")
     for topic, m in cv["per_topic"].items():
@@ -100,7 +100,7 @@ def eval_table(report: dict) -> Table:
     t = Table(title=f"Evaluation on {report['paragraphs']} labeled paragraphs"
                     + (f" ({seen} of them seen in training)" if seen else ""), title_justify="left")
     for col in ("topic", "support", "precision", "recall", "F1"):
-        t.add_column(col, justify="left" if col == "topic" else "right")
+        t.add_column(col, justify="left" if col == "topic" else "right", no_wrap=col == "topic")
     for topic, m in report["per_topic"].items():
         t.add_row(topic, str(m["support"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
     t.add_row("macro", "", "", "", f"{report['macro_f1']:.3f}", style="bold")

@@ -207,6 +207,19 @@ def test_train_without_a_record_of_the_current_models_labels_compares_its_own_fi
     assert len(list((home / "models" / "versions").iterdir())) == 2  # even within one second
 
 
+def test_train_table_shows_every_topic_and_figure_whole_in_80_columns(runner, tmp_path, monkeypatch):
+    _home(tmp_path, monkeypatch)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert runner.invoke(app, ["train", "--folds", "3"]).exit_code == 0
+    r = runner.invoke(app, ["train", "--folds", "3"])  # now with the "previous F1" column, the widest table
+    assert r.exit_code == 0 and "previous F1" in " ".join(r.stderr.split())
+    table = [line for line in r.stderr.splitlines() if line[:1] in "┏┃┡│└"]
+    rows = [line for line in table if line.startswith("│")]
+    assert max(len(line) for line in table) <= 80
+    assert [row.strip("│ ").split()[0] for row in rows] == TOPICS + ["macro"]
+    assert all("…" not in row and len(re.findall(r"\d\.\d{3}", row)) >= 2 for row in rows)
+
+
 @pytest.mark.parametrize("params", [{"features": "bogus"}, {"C": "x"}, {"C": -1}])
 def test_train_beside_a_damaged_current_model_still_trains(runner, tmp_path, monkeypatch, params):
     home = _home(tmp_path, monkeypatch, lines=60)
