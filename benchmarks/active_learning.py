@@ -131,11 +131,14 @@ def plot(res: dict) -> str | None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s, pts in res["mean_macro_f1"].items():
         ax.plot([n for n, _ in pts], [f for _, f in pts], marker="o", ms=3, label=s)
-    ax.axhline(res["random_final_macro_f1"], color="grey", ls=":", lw=1)
+    ax.axhline(res["random_final_macro_f1"], color="grey", ls=":", lw=1, label="random's final")
+    n_final = res["mean_macro_f1"]["random"][-1][0]
+    ax.axvline(0.6 * n_final, color="grey", ls="--", lw=1, label="target: 60 % of the labels")
     ax.set_xlabel("labeled paragraphs")
     ax.set_ylabel("macro-F1 on held-out articles")
     n_splits = len(str(res.get("splits", "0")).split(","))
-    ax.set_title(f"Simulated labeling sessions (mean of {n_splits} splits x {res['seeds']} seeds)")
+    ax.set_title(f"Simulated labeling sessions on {res['pool'][0] + res['test'][0]:,} labels "
+                 f"(mean of {n_splits} splits x {res['seeds']} seeds)", fontsize=10)
     ax.legend()
     fig.tight_layout()
     fig.savefig(OUT.parent / "active_learning.png", dpi=120)
@@ -147,7 +150,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--splits", default="0,1,2", help="random states of the article-grouped test splits")
     ap.add_argument("--budget", type=int, default=800)
-    ap.add_argument("--plot-only", action="store_true", help="redraw the plot from out/active_learning.json")
+    ap.add_argument("--plot-only", action="store_true",
+                    help="redraw benchmarks/active_learning.png from out/NAME.json (with --name; default active_learning)")
     ap.add_argument("--per-article", type=int, default=None,
                     help="at most this many paragraphs of one article per batch (uncertain, rare)")
     ap.add_argument("--name", default=None,
@@ -177,9 +181,10 @@ def main() -> None:
         args.name = "active_learning" if rate is None else f"active_learning_pos{rate:g}"
     if args.plot_only:
         import json
-        res = json.loads((OUT / "active_learning.json").read_text(encoding="utf-8"))
+        path = OUT / f"{args.name}.json"
+        res = json.loads(path.read_text(encoding="utf-8"))
         res["plot"] = plot(res)
-        (OUT / "active_learning.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
         return
     ts = load_training_set(sorted((ROOT / "labels").glob("*.jsonl")), ROOT / "labels" / "taxonomy.json")
     features, C = "word+char", 10.0

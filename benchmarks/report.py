@@ -244,7 +244,8 @@ def main(force: bool = False) -> int:
                           + ", ".join(f"{s} reaches it with {'never' if f is None else f'{f * 100:.0f} %'}"
                                       for s, f in frac.items() if s != "random")
                           + " of the labels; final macro-F1 "
-                          + ", ".join(f"{s} {c[-1][1]:.3f}" for s, c in r["mean_macro_f1"].items()) + ".", ""]
+                          + ", ".join(f"{s} {c[-1][1]:.3f}" for s, c in r["mean_macro_f1"].items()) + "."
+                          + (f" Plot: `{r['plot']}`." if r.get("plot") else ""), ""]
                 if r.get("drawn_as"):
                     d = r["drawn_as"]
                     parts += [f"Paragraphs drawn as `{d['value']}` are {d['pool_share'] * 100:.1f} % of the pools; "
