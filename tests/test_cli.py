@@ -91,6 +91,14 @@ def test_undecodable_and_binary_files(runner, seed_model, tmp_path):
     assert rec["paragraphs"][0]["text"] == "وقال المسؤول إن الحدود مغلقة أمام المهربين."
 
 
+def test_a_file_in_another_arabic_code_page_is_an_error_not_mojibake(runner, seed_model, tmp_path):
+    (tmp_path / "iso.txt").write_bytes("وقال المسؤول إن الحدود مغلقة أمام المهربين.".encode("iso8859_6"))
+    r = runner.invoke(app, ["classify", str(tmp_path / "iso.txt"), SEED_002, "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert re.search(r"^Error: .*iso\.txt: not UTF-8.*ISO-8859-6; save it as UTF-8", r.stderr, re.M)
+    assert [rec["source"] for rec in jsonl(r.stdout)] == [SEED_002]
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_empty_file_is_named_and_skipped(runner, seed_model, tmp_path, jobs):
     (tmp_path / "e.txt").write_text("  \n", encoding="utf-8")

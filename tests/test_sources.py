@@ -1,9 +1,10 @@
 import codecs
+import io
 
 import pytest
 
-from tagger.errors import BadInput, InputNotFound
-from tagger.sources import decode, iter_sources, Source
+from tagger.errors import BadEncoding, BadInput, InputNotFound
+from tagger.sources import decode, iter_sources, read_source, read_stream, Source
 
 TEXT = "إيران والعراق يعززان أمن الحدود\r\nوقال المسؤول إن «الحدود» آمنة.\n"
 
@@ -17,6 +18,22 @@ TEXT = "إيران والعراق يعززان أمن الحدود\r\nوقال �
 ])
 def test_encodings_found_in_the_wild_decode_to_the_same_text(data, enc):
     assert decode(data) == (TEXT, enc)
+
+
+@pytest.mark.parametrize("codepage", ["iso8859_6", "mac_arabic"])
+def test_another_arabic_code_page_is_refused_not_read_as_windows_1256_mojibake(codepage, tmp_path):
+    data = "إيران والعراق يعززان أمن الحدود\nوقال المسؤول إن الحدود آمنة، والتهريب تراجع.\n".encode(codepage)
+    path = tmp_path / "old.txt"
+    path.write_bytes(data)
+    for read in (lambda: decode(data, "old.txt"), lambda: read_source(path),
+                 lambda: read_stream(io.BytesIO(data), "old.txt")):
+        with pytest.raises(BadEncoding, match=r"old\.txt: not UTF-8.*ISO-8859-6.*save it as UTF-8"):
+            read()
+
+
+def test_windows_1256_with_french_words_in_it_still_decodes():
+    text = "قال المدير في باريس إن « la sécurité des frontières » أولوية، وأضاف أن الاتفاق سيوقع قريبا.\n"
+    assert decode(text.encode("cp1256")) == (text, "cp1256")
 
 
 @pytest.mark.parametrize("data,what", [
