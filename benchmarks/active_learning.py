@@ -36,7 +36,7 @@ import random
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
-from common import OUT, ROOT, save
+from common import OUT, ROOT, n_labeled, save
 from tagger.active import STRATEGIES, priorities, topic_weights
 from tagger.model import TopicModel
 from tagger.train import best_threshold, load_training_set, prf
@@ -137,7 +137,7 @@ def plot(res: dict) -> str | None:
     ax.set_xlabel("labeled paragraphs")
     ax.set_ylabel("macro-F1 on held-out articles")
     n_splits = len(str(res.get("splits", "0")).split(","))
-    ax.set_title(f"Simulated labeling sessions on {res['pool'][0] + res['test'][0]:,} labels "
+    ax.set_title(f"Simulated labeling sessions on {n_labeled(res):,} labels "
                  f"(mean of {n_splits} splits x {res['seeds']} seeds)", fontsize=10)
     ax.legend()
     fig.tight_layout()

@@ -19,6 +19,11 @@ OUT.mkdir(parents=True, exist_ok=True)
 sys.path.insert(0, str(ROOT))
 
 
+def n_labeled(r: dict) -> int:
+    """The size of the labeled set an active-learning run split into pool and test."""
+    return r["pool"][0] + r["test"][0]
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:

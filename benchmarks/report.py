@@ -14,8 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+from common import OUT, n_labeled
+
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 
 
 def load(name):
@@ -50,11 +51,6 @@ def headings(text: str) -> list[str]:
 def dropped(old: str, new: str) -> list[str]:
     """Sections of `old` that `new` does not have."""
     return [h for h in headings(old) if h not in headings(new)]
-
-
-def n_labeled(r: dict) -> int:
-    """The size of the labeled set an active-learning run split into pool and test."""
-    return r["pool"][0] + r["test"][0]
 
 
 def main(force: bool = False) -> int:

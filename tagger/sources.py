@@ -60,14 +60,16 @@ def sniff(head: bytes, name: str = "-") -> str | None:
     return None
 
 
-def check_cp1256(head: bytes, name: str = "-") -> None:
-    """Raise `BadEncoding` if `head`, read as Windows-1256, is another Arabic code page's mojibake."""
+def legacy_encoding(head: bytes, name: str = "-") -> str:
+    """The encoding of input that is not UTF-8: Windows-1256, unless `head` read that way is another
+    Arabic code page's mojibake, which raises `BadEncoding`."""
     letters = [c for c in head.decode("cp1256", "replace") if c.isalpha()]
     share = sum(c in _MOJIBAKE for c in letters) / len(letters) if letters else 0.0
     if share > MOJIBAKE_SHARE:
         raise BadEncoding(
             f"{name}: not UTF-8, and as Windows-1256 {share:.0%} of its letters read as accented Latin ones "
             "(è, ê, â…): probably another Arabic code page such as ISO-8859-6; save it as UTF-8 and try again")
+    return "cp1256"
 
 
 def decode(data: bytes, name: str = "-") -> tuple[str, str]:
@@ -77,8 +79,7 @@ def decode(data: bytes, name: str = "-") -> tuple[str, str]:
         try:
             return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            enc = "cp1256"
-            check_cp1256(data[:65536], name)
+            enc = legacy_encoding(data[:65536], name)
     try:
         return data.decode(enc), enc
     except UnicodeDecodeError as e:
@@ -127,13 +128,11 @@ def read_source(path: Path) -> Source:
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            enc = sniff(fh.read(65536), name)
+            head = fh.read(65536)
+            enc = sniff(head, name)
             if enc is None:
                 fh.seek(0)
-                enc = "utf-8" if _is_utf8(fh) else "cp1256"
-                if enc == "cp1256":
-                    fh.seek(0)
-                    check_cp1256(fh.read(65536), name)
+                enc = "utf-8" if _is_utf8(fh) else legacy_encoding(head, name)
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -152,8 +151,7 @@ def read_stream(stream: BinaryIO, name: str = "-") -> Source:
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
             enc = "utf-8"
         except UnicodeDecodeError:
-            enc = "cp1256"
-            check_cp1256(head[:65536], name)
+            enc = legacy_encoding(head[:65536], name)
     return Source(name, enc, _chunks(stream, enc, head, errors="replace"))
 
 
