@@ -17,7 +17,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 
-from .errors import TaggerError
+from .errors import Notice, TaggerError
 from .model import TopicModel
 from .paths import default_model_dir
 from .records import Article, TaggedArticle, TaggedParagraph
@@ -137,8 +137,9 @@ def classify_records(records: Iterable[dict | str], model: TopicModel | None = N
 
 def classify_sources(paths: Iterable[str], model: TopicModel, stdin: BinaryIO | None = None,
                      model_name: str = "default", jobs: int = 1,
-                     jsonl_level: str | None = None) -> Iterator[TaggedArticle | TaggerError | str]:
+                     jsonl_level: str | None = None) -> Iterator[TaggedArticle | TaggerError | Notice | str]:
     """Tag every input in order; an input that fails is yielded as its error and the rest go on.
+    A text with no article (empty, not Arabic) gives a `Notice` saying so, then its empty record.
     With `jobs` > 1 the inputs' partitions are tagged by that many worker processes, which send
     back JSONL text instead of objects when `jsonl_level` ("article" or "paragraph") is given."""
     from .parallel import iter_partition, partitions, run_parallel

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import TaggerError
+from .errors import Notice, TaggerError
 
 app = typer.Typer(
     help="Tag Arabic news articles and their paragraphs by topic.",
@@ -131,6 +131,8 @@ def classify(
             client.close()
             if dask == "local" and cluster is not None:
                 cluster.close()
+        for n in summary.notices:
+            err(f"Warning: {n}")
         for e in summary.errors:
             err(f"Error: {e}")
         err(f"dask: {summary.partitions} partitions, {summary.articles_in} articles in, "
@@ -145,6 +147,9 @@ def classify(
             if isinstance(item, TaggerError):
                 failed += 1
                 err(f"Error: {item}")
+                continue
+            if isinstance(item, Notice):
+                err(f"Warning: {item}")
                 continue
             if console is not None:
                 from .render import article_table
@@ -466,6 +471,9 @@ def explain(
         if isinstance(art, TaggerError):
             failed += 1
             err(f"Error: {art}")
+            continue
+        if isinstance(art, Notice):
+            err(f"Warning: {art}")
             continue
         for p in art.paragraphs:
             wanted = list(topic) if topic else list(p.labels)

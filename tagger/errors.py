@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class TaggerError(Exception):
     """Base class for every error a user can cause; never shown as a traceback."""
@@ -33,3 +35,14 @@ class BadLabels(TaggerError):
 
 class NotFitted(TaggerError):
     """A model method that needs training was called before `fit`."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Not an error: something a user should hear about an input that was still tagged.
+    The CLI prints it as `Warning: …` on stderr and leaves the exit code alone."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-from .errors import BadInput, InputNotFound, TaggerError
+from .errors import BadInput, InputNotFound, Notice, TaggerError
 from .model import TopicModel
 from .pool import is_jsonl, jsonl_records
 from .records import TaggedArticle, dumps
@@ -86,19 +86,33 @@ def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: Bina
 
 
 class _Watched:
-    """Chunks of text passed through unchanged, noting whether any held more than whitespace."""
+    """Chunks of text passed through unchanged, noting whether any held more than whitespace,
+    and whether any held Arabic."""
 
     def __init__(self, chunks: Iterable[str]) -> None:
-        self.chunks, self.any_text = chunks, False
+        self.chunks, self.any_text, self.any_arabic = chunks, False, False
 
     def __iter__(self) -> Iterator[str]:
+        from .segment import has_arabic
+
         for c in self.chunks:
             self.any_text = self.any_text or (bool(c) and not c.isspace())
+            self.any_arabic = self.any_arabic or has_arabic(c)
             yield c
 
+    def why_nothing(self) -> str:
+        """Why a text gave no article, in a few words."""
+        if not self.any_text:
+            return "empty, no text to tag"
+        if not self.any_arabic:
+            return "no Arabic text, nothing to tag"
+        return "no Arabic paragraph to tag, only page furniture (captions, links, subscription lines)"
 
-def iter_partition(part: Partition, model: TopicModel, model_name: str = "default") -> Iterator[TaggedArticle | TaggerError]:
-    """Tag one partition, streaming; its failure is yielded as the error."""
+
+def iter_partition(part: Partition, model: TopicModel, model_name: str = "default"
+                   ) -> Iterator[TaggedArticle | TaggerError | Notice]:
+    """Tag one partition, streaming; its failure is yielded as the error, and a `Notice` comes
+    before the empty record of a text that held no article."""
     from .classify import classify_records, tag_stream
     from .segment import iter_articles, iter_lines
 
@@ -118,11 +132,11 @@ def iter_partition(part: Partition, model: TopicModel, model_name: str = "defaul
         chunks = _Watched(src.chunks if src is not None else [part.text or ""])
         articles = iter_articles(iter_lines(chunks))
         first = next(articles, None)
-        if first is None and not chunks.any_text:
-            yield BadInput(f"{part.source}: empty, no text to tag; skipped")
+        if first is None:  # still one record, so that every input has one; the user is told why it is empty
+            yield Notice(f"{part.source}: {chunks.why_nothing()}; one empty record")
+            yield from tag_stream((), part.source, model, model_name)
             return
-        articles = itertools.chain([first], articles) if first is not None else articles
-        yield from tag_stream(articles, part.source, model, model_name)
+        yield from tag_stream(itertools.chain([first], articles), part.source, model, model_name)
     except (BadInput, InputNotFound, TaggerError) as e:
         yield e
 
@@ -160,17 +174,19 @@ class DaskSummary:
     articles_in: int
     records_out: int
     errors: tuple[str, ...]
+    notices: tuple[str, ...] = ()
 
 
 def dask_partition(part: Partition, model: TopicModel, model_name: str, output: str | None) -> tuple:
     """Run on a Dask worker: tag a partition; write it as `part-NNNNN.jsonl` if `output` is set.
-    Returns (records or None, articles in, records out, error messages)."""
+    Returns (records or None, articles in, records out, error messages, notices)."""
     results = list(iter_partition(part, model, model_name))
     records = [r.to_dict() for r in results if isinstance(r, TaggedArticle)]
-    errors = tuple(str(r) for r in results if not isinstance(r, TaggedArticle))
+    errors = tuple(str(r) for r in results if isinstance(r, TaggerError))
+    notices = tuple(str(r) for r in results if isinstance(r, Notice))
     n_in = part.articles_in if part.articles_in is not None else len(records)
     if output is None:
-        return records, n_in, len(records), errors
+        return records, n_in, len(records), errors, notices
     out = Path(output)
     final = out / f"part-{part.index:05d}.jsonl"
     tmp = out / f".part-{part.index:05d}.{uuid.uuid4().hex}.tmp"
@@ -180,7 +196,7 @@ def dask_partition(part: Partition, model: TopicModel, model_name: str, output: 
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, final)  # a retried partition simply replaces its shard
-    return None, n_in, len(records), errors
+    return None, n_in, len(records), errors, notices
 
 
 def connect(address: str, workers: int = 2):
@@ -222,6 +238,7 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
     pending: deque = deque()
     n_parts = n_in = n_out = 0
     errors: list[str] = []
+    notices: list[str] = []
 
     def submit(part: Partition):
         return client.submit(dask_partition, part, shared, model_name,
@@ -232,7 +249,7 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
         nonlocal n_in, n_out, shared
         for attempt in range(retries + 1):
             try:
-                records, a_in, r_out, errs = fut.result()
+                records, a_in, r_out, errs, notes = fut.result()
                 break
             except FutureCancelledError:  # its model copy was lost with the workers: try again
                 if attempt == retries:
@@ -243,6 +260,7 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
         n_in += a_in
         n_out += r_out
         errors.extend(errs)
+        notices.extend(notes)
         if records is not None:
             on_records(records)
 
@@ -253,4 +271,4 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
             finish(*pending.popleft())
     while pending:
         finish(*pending.popleft())
-    return DaskSummary(n_parts, n_in, n_out, tuple(errors))
+    return DaskSummary(n_parts, n_in, n_out, tuple(errors), tuple(notices))

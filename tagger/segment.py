@@ -98,6 +98,11 @@ def clean(text: str) -> str:
     return " ".join(text.split())  # str.split(): the same white space as \s
 
 
+def has_arabic(text: str) -> bool:
+    """Whether `text` holds any Arabic letter or sign."""
+    return _ARABIC.search(text) is not None
+
+
 def line_kind(text: str) -> str:
     """Classify one line by its own text (repeats are handled by the caller)."""
     return _kind(clean(text))

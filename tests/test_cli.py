@@ -100,22 +100,27 @@ def test_a_file_in_another_arabic_code_page_is_an_error_not_mojibake(runner, see
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_empty_file_is_named_and_skipped(runner, seed_model, tmp_path, jobs):
+def test_empty_file_gives_an_empty_record_and_a_warning(runner, seed_model, tmp_path, jobs):
     (tmp_path / "e.txt").write_text("  \n", encoding="utf-8")
     (tmp_path / "z.txt").write_bytes(b"")
     r = runner.invoke(app, ["classify", str(tmp_path / "e.txt"), SEED_002, str(tmp_path / "z.txt"), "-f", "jsonl",
                             "-m", str(seed_model), "--jobs", jobs])
-    assert r.exit_code == 1
-    assert f"Error: {tmp_path / 'e.txt'}: empty, no text to tag; skipped" in r.stderr
-    assert f"{tmp_path / 'z.txt'}: empty" in r.stderr
-    assert [rec["source"] for rec in jsonl(r.stdout)] == [SEED_002]
+    assert r.exit_code == 0, r.output  # not an error: every input has its record
+    recs = jsonl(r.stdout)
+    assert [rec["source"] for rec in recs] == [str(tmp_path / "e.txt"), SEED_002, str(tmp_path / "z.txt")]
+    assert recs[0]["paragraphs"] == recs[2]["paragraphs"] == [] and recs[0]["labels"] == recs[2]["labels"] == []
+    assert recs[1]["paragraphs"]
+    assert r.stderr.splitlines() == [f"Warning: {tmp_path / n}: empty, no text to tag; one empty record"
+                                     for n in ("e.txt", "z.txt")]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_empty_stdin_is_an_error(runner, seed_model, jobs):
+def test_empty_stdin_gives_an_empty_record_and_a_warning(runner, seed_model, jobs):
     r = runner.invoke(app, ["classify", "-", "-f", "jsonl", "-m", str(seed_model), "--jobs", jobs], input=b"\n \n")
-    assert r.exit_code == 1 and r.stdout == ""
-    assert "Error: -: empty, no text to tag; skipped" in r.stderr
+    assert r.exit_code == 0
+    [rec] = jsonl(r.stdout)
+    assert rec["source"] == "-" and rec["paragraphs"] == [] and rec["labels"] == []
+    assert r.stderr == "Warning: -: empty, no text to tag; one empty record\n"
 
 
 def test_no_model_says_what_to_run(runner, tmp_path):

@@ -79,6 +79,19 @@ def test_dask_records_equal_the_single_process_output(cluster, corpus, seed_mode
     assert [r for s in shards for r in jsonl(s.read_text(encoding="utf-8"))] == single
 
 
+def test_dask_texts_with_nothing_to_tag_give_records_and_notices_not_errors(cluster, seed_model, tmp_path):
+    (tmp_path / "e.txt").write_text(" \n", encoding="utf-8")
+    (tmp_path / "en.txt").write_text("The minister said talks went well.\n", encoding="utf-8")
+    got = []
+    summary = run_dask(partitions([str(tmp_path / "e.txt"), str(tmp_path / "en.txt"), str(SEEDS[0])]),
+                       load_model(seed_model), cluster, "seedmodel", on_records=got.extend)
+    assert summary.errors == () and summary.records_out == len(got)
+    assert [r["source"] for r in got[:2]] == [str(tmp_path / "e.txt"), str(tmp_path / "en.txt")]
+    assert got[0]["paragraphs"] == got[1]["paragraphs"] == [] and got[2]["paragraphs"]
+    assert summary.notices == (f"{tmp_path / 'e.txt'}: empty, no text to tag; one empty record",
+                               f"{tmp_path / 'en.txt'}: no Arabic text, nothing to tag; one empty record")
+
+
 def test_a_killed_worker_loses_no_article(cluster, corpus, seed_model, single):
     model = load_model(seed_model)
     pids = list(cluster.run(os.getpid).values())

@@ -52,13 +52,21 @@ def test_directory_without_txt_files(runner, seed_model, tmp_path):
     assert r.exit_code == 1 and f"Error: {tmp_path}: directory holds no .txt files" in r.stderr
 
 
-def test_file_with_no_arabic_is_an_empty_record(runner, seed_model, tmp_path):
-    f = tmp_path / "en.txt"
-    f.write_text("Breaking news\n\nThe minister said talks went well.\n", encoding="utf-8")
-    r = runner.invoke(app, ["classify", str(f), "-m", str(seed_model), "-f", "jsonl"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_file_with_no_arabic_is_an_empty_record_and_a_warning(runner, seed_model, tmp_path, jobs):
+    en, furniture = tmp_path / "en.txt", tmp_path / "furniture.txt"
+    en.write_text("Breaking news\n\nThe minister said talks went well.\n", encoding="utf-8")
+    furniture.write_text("Photo: AFP\n\nاشترك في نشرتنا البريدية\n", encoding="utf-8")
+    r = runner.invoke(app, ["classify", str(en), str(furniture), "-m", str(seed_model), "-f", "jsonl",
+                            "--jobs", jobs])
     assert r.exit_code == 0
-    [rec] = jsonl(r.stdout)
-    assert rec["paragraphs"] == [] and rec["labels"] == []
+    recs = jsonl(r.stdout)
+    assert [rec["source"] for rec in recs] == [str(en), str(furniture)]
+    assert all(rec["paragraphs"] == [] and rec["labels"] == [] for rec in recs)
+    assert r.stderr.splitlines() == [
+        f"Warning: {en}: no Arabic text, nothing to tag; one empty record",
+        f"Warning: {furniture}: no Arabic paragraph to tag, only page furniture (captions, links, "
+        "subscription lines); one empty record"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1256"])
