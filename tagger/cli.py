@@ -42,7 +42,7 @@ ModelOpt = Annotated[Optional[Path], typer.Option(
 FormatOpt = Annotated[Optional[Format], typer.Option(
     "--format", "-f", help="Output format \\[default: table on a terminal, jsonl in a pipe].", show_default=False)]
 LabelsOpt = Annotated[Optional[list[Path]], typer.Option(
-    "--labels", "-l", help="Label files or directories \\[default: labels/].", show_default=False)]
+    "--labels", "-l", help="Label files or directories \\[default: labels/].", show_default=False, exists=True)]
 TaxonomyOpt = Annotated[Optional[Path], typer.Option(
     "--taxonomy", help="Taxonomy JSON \\[default: labels/taxonomy.json].", show_default=False)]
 
@@ -529,7 +529,10 @@ def labels_export(
     recs = [r for d in per_annotator(records).values() for r in d.values()]
     text = export(recs, to.value, topics)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise fail(TaggerError(f"cannot write {output} ({e.strerror or e}); give a file in a folder that exists"))
         err(f"Exported {len(recs)} labels to {output}")
     else:
         sys.stdout.write(text)

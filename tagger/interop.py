@@ -56,11 +56,27 @@ def to_prodigy(r: LabelRecord, topics: list[str]) -> dict:
             "meta": {"source": r.source, "group": r.group, "title": r.title, "hash": r.hash, "time": r.time}}
 
 
+def _names(value, what: str) -> tuple[str, ...]:
+    """A list of topic names, or a ValueError saying what `value` is instead."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return tuple(value)
+    raise ValueError(f"{what} must be a list of topic names, not {json.dumps(value, ensure_ascii=False)[:60]}")
+
+
 def from_prodigy(d: dict) -> LabelRecord | None:
     if d.get("answer", "accept") != "accept":
         return None  # rejected or ignored tasks carry no decision
+    if "accept" not in d and isinstance(d.get("label"), str):
+        raise ValueError("a binary task (one \"label\" and an answer) says nothing of the other topics; "
+                         "export a choice task with one option per topic")
     meta = d.get("meta") or {}
-    return LabelRecord(text=d["text"], labels=tuple(d.get("accept") or ()), source=meta.get("source") or {},
+    if not isinstance(meta, dict):
+        raise ValueError("\"meta\" must be an object")
+    return LabelRecord(text=d["text"], labels=_names(d.get("accept"), '"accept"'), source=meta.get("source") or {},
                        group=meta.get("group") or "", annotator=str(d.get("_annotator_id") or ""),
                        time=meta.get("time") or _iso(d.get("_timestamp")), title=meta.get("title") or "")
 
@@ -72,9 +88,9 @@ def to_doccano(r: LabelRecord) -> dict:
 
 def from_doccano(d: dict) -> LabelRecord:
     labels = d.get("label", d.get("labels", []))
-    if isinstance(labels, str):
-        labels = [labels]
-    return LabelRecord(text=d["text"], labels=tuple(labels), source=d.get("source") or {},
+    if isinstance(labels, list) and any(isinstance(x, list) for x in labels):
+        raise ValueError("spans ([start, end, label]) are sequence labelling; export the text classification project")
+    return LabelRecord(text=d["text"], labels=_names(labels, '"label"'), source=d.get("source") or {},
                        group=str(d.get("group") or ""), annotator=str(d.get("annotator") or d.get("user") or ""),
                        time=str(d.get("time") or ""), title=str(d.get("title") or ""))
 
@@ -116,7 +132,10 @@ def parse(path: Path, fmt: str) -> Iterator[LabelRecord]:
         for n, row in enumerate(csv.DictReader(io.StringIO(text)), 2):
             if "text" not in row:
                 raise BadLabels(f"{path}: no \"text\" column")
-            yield from_csv_row(row)
+            try:
+                yield from_csv_row(row)
+            except ValueError as e:  # the "source" column is not JSON
+                raise BadLabels(f"{path}:{n}: not a csv record ({e}); nothing imported") from None
         return
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -125,9 +144,9 @@ def parse(path: Path, fmt: str) -> Iterator[LabelRecord]:
             d = json.loads(line)
             if not isinstance(d, dict) or not isinstance(d.get("text"), str):
                 raise ValueError("no \"text\"")
+            rec = from_prodigy(d) if fmt == "prodigy" else from_doccano(d)
         except ValueError as e:
-            raise BadLabels(f"{path}:{n}: not a {fmt} record ({e})") from None
-        rec = from_prodigy(d) if fmt == "prodigy" else from_doccano(d)
+            raise BadLabels(f"{path}:{n}: not a {fmt} record ({e}); nothing imported") from None
         if rec is not None:
             yield rec
 

@@ -144,4 +144,7 @@ def stats_tables(st: dict) -> list[Table]:
         kappa.add_row(" / ".join(p["annotators"]), str(p["shared"]),
                       *("—" if p["kappa"][t] is None else f"{p['kappa'][t]:.3f}" for t in topics),
                       f"{p['exact_agreement']:.3f}")
+    if not st["pairs"]:
+        kappa.caption = ("No paragraph is labeled by two annotators here, so there is no kappa; "
+                         "an agreement study gives it, e.g. tagger labels stats -l labels/agreement")
     return [counts, kappa]

@@ -77,6 +77,7 @@ def test_import_cli_reports_conflicts_and_exits_1(runner, tmp_path):
     store = tmp_path / "store.jsonl"
     append(store, [LabelRecord("ولمح المسؤولون الإيرانيون خلال المباحثات إلى استعداد إيراني لتسليح الجيش العراقي.",
                                (), annotator="x")])
+    (tmp_path / "none").mkdir()
     r = runner.invoke(app, ["labels", "import", str(DATA / "doccano_textcat.jsonl"), "--from", "doccano",
                             "--store", str(store), "--labels", str(tmp_path / "none")])
     assert r.exit_code == 1
@@ -127,3 +128,41 @@ def test_explain_cli_lists_features_per_tag(runner, seed_model):
     assert e["topic"] == "border_security" and e["up"] and e["up"][0]["weight"] > 0
     s, t = e["up"][0]["spans"][0]
     assert recs[11]["text"][s:t].strip()
+
+
+@pytest.mark.parametrize("fmt, line, why", [
+    ("doccano", {"text": "نص", "label": [[0, 2, "arms_deals"]]}, "sequence labelling"),
+    ("prodigy", {"text": "نص", "label": "arms_deals", "answer": "accept"}, "binary task"),
+    ("prodigy", {"text": "نص", "accept": 5, "answer": "accept"}, "list of topic names"),
+    ("doccano", {"text": "نص", "label": {"a": 1}}, "list of topic names"),
+])
+def test_import_of_a_record_it_cannot_read_is_refused_whole(runner, tmp_path, fmt, line, why):
+    f = tmp_path / "in.jsonl"
+    good = {"text": "نص سليم عن الحدود", "label": ["border_security"], "accept": ["border_security"]}
+    f.write_text(json.dumps(good, ensure_ascii=False) + "\n" + json.dumps(line, ensure_ascii=False) + "\n",
+                 encoding="utf-8")
+    (tmp_path / "none").mkdir()
+    store = tmp_path / "store.jsonl"
+    r = runner.invoke(app, ["labels", "import", str(f), "--from", fmt, "--store", str(store),
+                            "--labels", str(tmp_path / "none")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.startswith(f"Error: {f}:2: not a {fmt} record (") and why in r.stderr
+    assert "nothing imported" in r.stderr and not store.exists()
+
+
+def test_export_to_a_path_it_cannot_write_is_a_clear_error(runner, tmp_path):
+    for dest in (tmp_path / "missing" / "x.csv", tmp_path):
+        r = runner.invoke(app, ["labels", "export", "--to", "csv", "-o", str(dest), "--labels", str(SEED_LABELS)])
+        assert r.exit_code == 1 and r.stderr.startswith(f"Error: cannot write {dest} (")
+
+
+def test_a_labels_path_that_does_not_exist_is_a_usage_error(runner, tmp_path):
+    for cmd in (["labels", "stats"], ["labels", "export", "--to", "csv"], ["train"]):
+        r = runner.invoke(app, [*cmd, "--labels", str(tmp_path / "typo")], env={"COLUMNS": "300"})
+        assert r.exit_code == 2 and f"'{tmp_path / 'typo'}' does not exist" in r.stderr
+
+
+def test_stats_say_why_there_is_no_kappa(runner, tmp_path):
+    r = runner.invoke(app, ["labels", "stats", "--labels", str(SEED_LABELS), "--format", "table"],
+                      terminal_width=200)
+    assert r.exit_code == 0 and "No paragraph is labeled by two annotators here" in r.stdout

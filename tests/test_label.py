@@ -179,6 +179,7 @@ def test_two_sessions_appending_at_once_do_not_corrupt_the_store(tmp_path):
 
 def spawn(store, *extra, env=None, pool=POOL):
     env = {**os.environ, "TAGGER_MODEL": str(store.parent / "no-model"), **(env or {})}
+    (store.parent / "none").mkdir(exist_ok=True)  # no other labels
     return pexpect.spawn(sys.executable, ["-m", "tagger", "label", str(pool), "--store", str(store), "--annotator", "t1",
                                           "--labels", str(store.parent / "none"), "--rtl", "off", *extra],
                          encoding="utf-8", timeout=60, dimensions=(60, 140), cwd=str(ROOT), env=env)
