@@ -83,8 +83,14 @@ def classify(
 
     if output is not None and dask is None:
         raise fail(TaggerError("--output writes Dask shards; without --dask, redirect stdout instead"))
+    if dask is not None and jobs > 1:
+        raise fail(TaggerError("--jobs sets worker processes on this machine; with --dask the cluster's "
+                               "workers do the work, so give one or the other"))
     try:
         m = load_model(model)
+        if output is not None:
+            from .parallel import shard_folder
+            shard_folder(output)
     except TaggerError as e:
         raise fail(e)
     name = model.name if model else "default"
@@ -126,6 +132,8 @@ def classify(
         try:
             summary = run_dask(partitions(inputs, size=partition_size, read_stdin=True), m, client, name,
                                output=output, on_records=lambda recs: [emit_article(r) for r in recs])
+        except TaggerError as e:
+            raise fail(e)
         finally:
             cluster = getattr(client, "cluster", None)
             client.close()

@@ -199,6 +199,20 @@ def dask_partition(part: Partition, model: TopicModel, model_name: str, output: 
     return None, n_in, len(records), errors, notices
 
 
+def shard_folder(out: Path) -> None:
+    """Make `out` ready for a run's shards, or say why it cannot be. A folder already holding
+    shards is refused: a run with fewer partitions would leave the old ones beside the new."""
+    if out.exists() and not out.is_dir():
+        raise TaggerError(f"{out} is a file; --output takes a folder for the JSONL shards")
+    if out.is_dir() and next(out.glob("part-*.jsonl"), None) is not None:
+        raise TaggerError(f"{out} already holds shards (part-*.jsonl) from an earlier run; "
+                          "remove them or give another folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TaggerError(f"cannot create {out} ({e.strerror or e})") from None
+
+
 def connect(address: str, workers: int = 2):
     """A Dask client: `local` starts a LocalCluster of worker processes on loopback."""
     try:
@@ -211,6 +225,9 @@ def connect(address: str, workers: int = 2):
         return Client(cluster)
     try:
         return Client(address, timeout="10s")
+    except (ValueError, TypeError) as e:  # no port, an unknown scheme
+        raise TaggerError(f"{address!r} is not a scheduler address ({e}); give tcp://HOST:PORT, "
+                          "or local for a cluster on this machine") from None
     except OSError as e:
         raise TaggerError(f"cannot reach the Dask scheduler at {address} ({e}); "
                           "is it running? Use --dask local for a cluster on this machine") from None
@@ -222,7 +239,7 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
     """Tag partitions on a Dask cluster. Results reach `on_records` in input order (unless written
     to `output`); at most `window` partitions are in flight, so the input streams."""
     if output is not None:
-        Path(output).mkdir(parents=True, exist_ok=True)
+        shard_folder(Path(output))
     from distributed.client import FutureCancelledError
 
     def scatter():

@@ -159,3 +159,27 @@ def test_the_python_api_maps_over_a_dask_bag(cluster, corpus, seed_model, single
 def test_unreachable_scheduler_is_a_clear_error(runner, seed_model):
     r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "tcp://127.0.0.1:9", "-m", str(seed_model)])
     assert r.exit_code == 1 and "cannot reach the Dask scheduler" in r.stderr
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "notanaddress", "udp://x:1"])
+def test_a_malformed_scheduler_address_is_a_clear_error(runner, seed_model, address):
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", address, "-m", str(seed_model)])
+    assert r.exit_code == 1 and r.stderr.startswith(f"Error: {address!r} is not a scheduler address (")
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_shard_folder_that_is_a_file_or_holds_old_shards_is_refused_before_any_work(runner, seed_model, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    old = tmp_path / "shards"
+    old.mkdir()
+    (old / "part-00007.jsonl").write_text("{}\n")
+    for out, says in ((tmp_path / "afile", "is a file"), (old, "already holds shards")):
+        r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "tcp://127.0.0.1:9", "-o", str(out),
+                                "-m", str(seed_model)])
+        assert r.exit_code == 1 and r.stderr.startswith(f"Error: {out} ") and says in r.stderr
+    assert (old / "part-00007.jsonl").read_text() == "{}\n"  # untouched
+
+
+def test_jobs_and_dask_together_are_refused(runner, seed_model):
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "local", "--jobs", "2", "-m", str(seed_model)])
+    assert r.exit_code == 1 and "give one or the other" in r.stderr
