@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import sys
+import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -214,14 +216,28 @@ def shard_folder(out: Path) -> None:
 
 
 def connect(address: str, workers: int = 2):
-    """A Dask client: `local` starts a LocalCluster of worker processes on loopback."""
+    """A Dask client: `local` starts a LocalCluster of worker processes on loopback, whose
+    scheduler and workers log errors only (unless $DASK_LOGGING__DISTRIBUTED says otherwise):
+    a Ctrl-C would otherwise end in warnings about cancelled tasks and lost keys."""
+    if address == "local":
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise TaggerError("Dask is not installed: pip install 'tagger[dask]'") from None
     if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=":0")
+        # The worker processes start with Ctrl-C ignored (they inherit that), so that Ctrl-C reaches only
+        # this process, which closes the cluster; otherwise each worker prints its KeyboardInterrupt.
+        # (A block of the signal is not inherited through the workers' spawn. The price: a Ctrl-C in
+        # the second or two the cluster takes to start is not seen.)
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=":0")
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
         return Client(cluster)
     try:
         return Client(address, timeout="10s")

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import time
 
 import pytest
 
@@ -183,3 +184,23 @@ def test_shard_folder_that_is_a_file_or_holds_old_shards_is_refused_before_any_w
 def test_jobs_and_dask_together_are_refused(runner, seed_model):
     r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "local", "--jobs", "2", "-m", str(seed_model)])
     assert r.exit_code == 1 and "give one or the other" in r.stderr
+
+
+def test_ctrl_c_during_a_local_dask_run_prints_one_line(seed_model):
+    """Ctrl-C from a terminal reaches the whole foreground process group, workers included."""
+    import subprocess
+    import sys
+
+    from test_robustness import _default_sigint, _wait_reading_stdin
+
+    p = subprocess.Popen([sys.executable, "-m", "tagger", "classify", "-", "--dask", "local", "-m", str(seed_model)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                         preexec_fn=lambda: (os.setsid(), _default_sigint()))
+    p.stdin.write(SEEDS[0].read_bytes())
+    p.stdin.flush()
+    _wait_reading_stdin(p.pid, timeout=120)  # the cluster is up; the rest of stdin never comes
+    time.sleep(0.5)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err.decode().strip() == "Interrupted.", err.decode()[-2000:]
