@@ -51,6 +51,29 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+class Records:
+    """Writes records to stdout: one JSON object per line, or (`json`) one array of them."""
+
+    def __init__(self, fmt: Format) -> None:
+        from .records import dumps
+
+        self.array, self.dumps, self.first = fmt is Format.json, dumps, True
+        if self.array:
+            sys.stdout.write("[")
+
+    def __call__(self, obj: dict) -> None:
+        if self.array:
+            sys.stdout.write(("\n" if self.first else ",\n") + self.dumps(obj))
+        else:
+            sys.stdout.write(self.dumps(obj) + "\n")
+        self.first = False
+
+    def close(self) -> None:
+        if self.array:
+            sys.stdout.write("\n]\n")
+        sys.stdout.flush()
+
+
 def fail(e: TaggerError) -> typer.Exit:
     err(f"Error: {e}")
     return typer.Exit(1)
@@ -79,7 +102,6 @@ def classify(
     Example: tagger classify seeds/ --format jsonl | jq .labels
     """
     from .classify import classify_sources, load_model
-    from .records import dumps
 
     if output is not None and dask is None:
         raise fail(TaggerError("--output writes Dask shards; without --dask, redirect stdout instead"))
@@ -102,15 +124,6 @@ def classify(
     if fmt is Format.table:
         from rich.console import Console
         console = Console()
-    first = True
-
-    def emit(obj: dict) -> None:
-        nonlocal first
-        if fmt is Format.json:
-            sys.stdout.write(("\n" if first else ",\n") + dumps(obj))
-        else:
-            sys.stdout.write(dumps(obj) + "\n")
-        first = False
 
     def emit_article(d: dict) -> None:
         if level is Level.article:
@@ -120,8 +133,7 @@ def classify(
             for p in d["paragraphs"]:
                 emit({"source": d["source"], "article": d["article"], **p, "model": d["model"], **extra})
 
-    if fmt is Format.json:
-        sys.stdout.write("[")
+    emit = Records(fmt)
     if dask is not None:
         from .parallel import connect, partitions, run_dask
 
@@ -164,9 +176,7 @@ def classify(
                 console.print(article_table(item, m.topics, paragraphs=True))
                 continue
             emit_article(item.to_dict())
-    if fmt is Format.json:
-        sys.stdout.write("\n]\n")
-    sys.stdout.flush()
+    emit.close()
     if failed:
         raise typer.Exit(1)
 
@@ -460,7 +470,6 @@ def explain(
     """
     from .classify import classify_sources, load_model
     from .explain import explain as run, to_dict
-    from .records import dumps
 
     try:
         m = load_model(model)
@@ -475,6 +484,7 @@ def explain(
         from rich.console import Console
         console = Console()
     failed = 0
+    emit = Records(fmt)
     for art in classify_sources(inputs, m, model_name=model.name if model else "default"):
         if isinstance(art, TaggerError):
             failed += 1
@@ -492,9 +502,9 @@ def explain(
                 from .render import explanation_panel
                 console.print(explanation_panel(art, p, exps))
             else:
-                rec = {"source": art.source, "article": art.article, **p.to_dict(),
-                       "explanations": [to_dict(e) for e in exps]}
-                sys.stdout.write(dumps(rec) + "\n")
+                emit({"source": art.source, "article": art.article, **p.to_dict(),
+                      "explanations": [to_dict(e) for e in exps]})
+    emit.close()
     if failed:
         raise typer.Exit(1)
 

@@ -128,6 +128,9 @@ def test_explain_cli_lists_features_per_tag(runner, seed_model):
     assert e["topic"] == "border_security" and e["up"] and e["up"][0]["weight"] > 0
     s, t = e["up"][0]["spans"][0]
     assert recs[11]["text"][s:t].strip()
+    r = runner.invoke(app, ["explain", str(ROOT / "seeds" / "002_c4ed5918ed66c263.txt"), "-f", "json",
+                            "-m", str(seed_model), "--topic", "border_security"])
+    assert json.loads(r.stdout) == recs  # --format json: the same records as one array, as classify gives
 
 
 @pytest.mark.parametrize("fmt, line, why", [
