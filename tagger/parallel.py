@@ -32,7 +32,7 @@ PARTITION_RECORDS = 500
 
 @dataclass(frozen=True)
 class Partition:
-    """One unit of work. Exactly one of `path`, `records`, `stream`, `text` or `error` is set."""
+    """One unit of work. Exactly one of `path`, `records`, `stream`, `text`, `error` or `notice` is set."""
 
     index: int
     source: str
@@ -42,6 +42,7 @@ class Partition:
     stream: object = field(default=None, compare=False)
     text: str | None = None
     error: TaggerError | None = None
+    notice: Notice | None = None  # with no other field set: a warning about the input, in its place
 
     @property
     def articles_in(self) -> int | None:
@@ -70,8 +71,9 @@ def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: Bina
         elif is_jsonl(str(item)):
             chunk: list[dict] = []
             first = 0
+            skipped: list[int] = []
             try:
-                for k, rec in enumerate(jsonl_records(Path(item))):
+                for k, rec in enumerate(jsonl_records(Path(item), skipped=skipped)):
                     chunk.append({"id": rec.get("id", k), "title": rec.get("title") or "", "text": rec["text"]})
                     if len(chunk) >= size:
                         yield Partition(n, str(item), records=tuple(chunk), first=first)
@@ -81,6 +83,13 @@ def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: Bina
                 n += 1
             if chunk:
                 yield Partition(n, str(item), records=tuple(chunk), first=first)
+                n += 1
+            if skipped:
+                lines = ", ".join(map(str, skipped[:5])) + (", …" if len(skipped) > 5 else "")
+                many = len(skipped) > 1
+                yield Partition(n, str(item), notice=Notice(
+                    f"{item}: {len(skipped)} line{'s' * many} skipped, not a JSON object with a \"text\" "
+                    f"string (line{'s' * many} {lines})"))
                 n += 1
         else:
             yield Partition(n, str(item), path=str(item))
@@ -120,6 +129,9 @@ def iter_partition(part: Partition, model: TopicModel, model_name: str = "defaul
 
     if part.error is not None:
         yield part.error
+        return
+    if part.notice is not None:
+        yield part.notice
         return
     try:
         if part.records:

@@ -90,9 +90,10 @@ def _size(path: Path | str) -> int:
         return 0
 
 
-def jsonl_records(path: Path, progress: ReadProgress | None = None) -> Iterator[dict]:
-    """Records of a JSONL corpus (plain or gzip) that have a "text"; other lines are skipped.
-    `progress.done` advances by the bytes read from disk."""
+def jsonl_records(path: Path, progress: ReadProgress | None = None, skipped: list[int] | None = None
+                  ) -> Iterator[dict]:
+    """Records of a JSONL corpus (plain or gzip) that have a "text"; other lines are skipped, and
+    their numbers appended to `skipped` if given. `progress.done` advances by the bytes read from disk."""
     base = progress.done if progress is not None else 0
     try:
         with open(path, "rb") as raw, (gzip.open(raw, "rt", encoding="utf-8") if path.suffix == ".gz"
@@ -105,10 +106,12 @@ def jsonl_records(path: Path, progress: ReadProgress | None = None) -> Iterator[
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError:
-                    continue
+                    rec = None
                 if isinstance(rec, dict) and isinstance(rec.get("text"), str):
                     # a surrogate can only come from an escape: look for one only where there is one
                     yield _no_lone_surrogates(rec) if "\\ud" in line or "\\uD" in line else rec
+                elif skipped is not None:
+                    skipped.append(n)
             if progress is not None:
                 progress.done = base + _size(path)
     except FileNotFoundError:

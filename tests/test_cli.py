@@ -294,3 +294,16 @@ def test_a_json_corpus_with_half_a_surrogate_pair_is_still_tagged(runner, seed_m
     assert r.exit_code == 0, r.output
     [rec] = jsonl(r.stdout)
     assert rec["paragraphs"][0]["text"] == "الحدود \ufffd مع تركيا"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_corpus_lines_that_are_not_records_are_named_in_a_warning(runner, seed_model, tmp_path, jobs):
+    corpus = tmp_path / "c.jsonl"
+    good = json.dumps({"id": "a", "text": "وقال المسؤول إن الحدود مغلقة أمام المهربين منذ يومين."}, ensure_ascii=False)
+    corpus.write_text("\n".join([good, "not json", "[1, 2]", '{"text": 5}', "", '{"title": "x"}', good]) + "\n",
+                      encoding="utf-8")
+    r = runner.invoke(app, ["classify", str(corpus), "-f", "jsonl", "-m", str(seed_model), "--jobs", jobs])
+    assert r.exit_code == 0, r.output
+    assert [rec["article"] for rec in jsonl(r.stdout)] == [0, 1]
+    assert r.stderr == (f'Warning: {corpus}: 4 lines skipped, not a JSON object with a "text" string '
+                        "(lines 2, 3, 4, 6)\n")
