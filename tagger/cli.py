@@ -250,9 +250,10 @@ def train(
     label_paths = labels or [default_labels_dir()]
     default = default_model_dir()
     previous = _current_meta(default)
+    baseline = baseline_of(default)
     try:
         result = run(label_paths, taxonomy or default_taxonomy(), n_splits=folds,
-                     warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline_of(default))
+                     warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline)
         dest = out or _new_version(default.parent / "versions")
         try:
             result.model.save(dest, result.meta, files=result.files())
@@ -265,7 +266,14 @@ def train(
         if out is None:
             new_f1 = result.meta["cv"]["macro_f1"]
             old_f1 = (previous_cv(result.meta, previous) or {}).get("macro_f1")
-            if old_f1 is None or new_f1 >= old_f1 or force:
+            # Fewer labels can score higher on their own folds (the comparison refits the current
+            # recipe on the same subset), yet make a worse model: dropping labels needs --force.
+            dropped = len(baseline.hashes - set(result.hashes)) if baseline is not None else 0
+            if dropped and not force:
+                err(f"Not made the default: it was trained without {dropped:,} of the {len(baseline.hashes):,} "
+                    f"paragraphs {default} learned from (give every label file, e.g. --labels labels/). "
+                    f"Use it with --model {dest}, or rerun with --force.")
+            elif old_f1 is None or new_f1 >= old_f1 or force:
                 try:
                     result.model.save(default, result.meta, files=result.files())
                 except OSError as e:

@@ -287,6 +287,24 @@ def test_train_compares_with_the_current_model_on_the_same_folds(runner, tmp_pat
     assert meta["cv"]["macro_f1"] >= prev["macro_f1"] and "It is now the default model" in r.stderr
 
 
+def test_a_model_trained_on_fewer_labels_is_not_made_the_default_without_force(runner, tmp_path, monkeypatch):
+    home = _home(tmp_path, monkeypatch)
+    assert runner.invoke(app, ["train", "--folds", "3"]).exit_code == 0
+    default = home / "models" / "default"
+    before = (default / "weights.npz").read_bytes()
+    subset = tmp_path / "subset.jsonl"
+    subset.write_text("".join((home / "labels" / "seeds.jsonl").read_text(encoding="utf-8")
+                              .splitlines(keepends=True)[:60]), encoding="utf-8")
+    r = runner.invoke(app, ["train", "--folds", "3", "--labels", str(subset)])
+    assert r.exit_code == 0, r.output
+    assert f"Not made the default: it was trained without 51 of the 111 paragraphs {default} learned from" in \
+        " ".join(r.stderr.split())
+    assert (default / "weights.npz").read_bytes() == before
+    r = runner.invoke(app, ["train", "--folds", "3", "--labels", str(subset), "--force"])
+    assert r.exit_code == 0 and "It is now the default model" in r.stderr
+    assert len((default / "trained_on.txt").read_text().split()) == 60
+
+
 def test_a_json_corpus_with_half_a_surrogate_pair_is_still_tagged(runner, seed_model, tmp_path):
     corpus = tmp_path / "c.jsonl"  # "\ud800" alone: valid JSON, not writable as UTF-8
     corpus.write_text('{"id": "x", "title": "تركيا", "text": "الحدود \\ud800 مع تركيا"}\n', encoding="utf-8")
