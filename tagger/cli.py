@@ -322,8 +322,15 @@ def label(
     from .session import raw_keys, run
     from .taxonomy import load_taxonomy
 
+    from .sources import expand
+
     if not sys.stdin.isatty():
         raise fail(TaggerError("tagger label needs a terminal (stdin is not one); run it in a terminal"))
+    missing = [e for e in expand(sources) if isinstance(e, TaggerError)]
+    if missing:  # a typo in a path is told before the session opens, not after
+        for e in missing[:-1]:
+            err(f"Error: {e}")
+        raise fail(missing[-1])
     label_paths = labels or [default_labels_dir()]
     store = store or default_labels_dir() / "session.jsonl"
     tax = taxonomy or default_taxonomy()
@@ -378,6 +385,8 @@ def label(
     err(f"{stats.decided} decisions saved to {store} ({stats.skipped} skipped"
         + (f", {queue.passed_over} near-copies passed over" if queue.passed_over else "") + "). "
         "Run `tagger train` to build a model from them.")
+    if errors:
+        raise typer.Exit(1)
 
 
 @app.command("eval")

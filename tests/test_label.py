@@ -341,6 +341,16 @@ def test_label_without_a_terminal_is_a_clear_error(runner):
     assert r.exit_code == 1 and "needs a terminal" in r.stderr
 
 
+def test_label_on_a_missing_source_says_so_before_the_session_opens(tmp_path):
+    store = tmp_path / "session.jsonl"
+    child = spawn(store, pool=str(tmp_path / "typo.jsonl.gz"))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert child.before.strip() == f"Error: {tmp_path / 'typo.jsonl.gz'}: no such file or directory"
+    assert not store.exists()
+
+
 def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path, seed_model):
     labels = tmp_path / "labels.jsonl"
     rows = [json.loads(x) for x in (ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
