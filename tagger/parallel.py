@@ -62,7 +62,11 @@ def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: Bina
             stream = stdin if stdin is not None else sys.stdin.buffer
             if read_stdin:
                 try:
-                    yield Partition(n, "-", text=read_stream(stream).text)
+                    src = read_stream(stream)
+                    yield Partition(n, "-", text=src.text)
+                    if src.damage():
+                        n += 1
+                        yield Partition(n, "-", notice=Notice(src.damage()))
                 except TaggerError as e:
                     yield Partition(n, "-", error=e)
             else:
@@ -147,10 +151,12 @@ def iter_partition(part: Partition, model: TopicModel, model_name: str = "defaul
         articles = iter_articles(iter_lines(chunks))
         first = next(articles, None)
         if first is None:  # still one record, so that every input has one; the user is told why it is empty
-            yield Notice(f"{part.source}: {chunks.why_nothing()}; one empty record")
+            yield Notice(f"{part.source}: {chunks.why_nothing()}")
             yield from tag_stream((), part.source, model, model_name)
-            return
-        yield from tag_stream(itertools.chain([first], articles), part.source, model, model_name)
+        else:
+            yield from tag_stream(itertools.chain([first], articles), part.source, model, model_name)
+        if src is not None and src.damage():
+            yield Notice(src.damage())
     except (BadInput, InputNotFound, TaggerError) as e:
         yield e
 

@@ -1,10 +1,17 @@
 """Turn command-line inputs (files, directories, `-`) into decoded texts.
 
 Decoding is deterministic, not guessed: a BOM decides (UTF-8, UTF-16), else strict
-UTF-8, else Windows-1256, the legacy Arabic code page. Text in another Arabic code page
-(ISO-8859-6, MacArabic) also decodes as Windows-1256, into mojibake full of accented Latin
-letters; such input is refused with a clear error rather than tagged. Newlines are kept as
-they are, so offsets point into exactly the text the user has.
+UTF-8, else Windows-1256, the legacy Arabic code page.
+
+UTF-8 with a few damaged bytes (a cut download, one stray byte) stays UTF-8: around its
+first error nearly all non-ASCII bytes form valid UTF-8, as they never do in
+Windows-1256 text. The damaged bytes are read as U+FFFD and counted
+(`Source.replaced`), so that the user is told.
+
+Text in another Arabic code page (ISO-8859-6, MacArabic) also decodes as Windows-1256,
+into mojibake full of accented Latin letters; such input is refused with a clear error
+rather than tagged. Newlines are kept as they are, so offsets point into exactly the
+text the user has.
 """
 
 from __future__ import annotations
@@ -45,6 +52,19 @@ class Source:
         """The whole decoded text (reads the rest of the input into memory)."""
         return "".join(self.chunks)
 
+    @property
+    def replaced(self) -> int:
+        """Bytes that could not be decoded and were read as U+FFFD, so far."""
+        return getattr(self.chunks, "replaced", 0)
+
+    def damage(self) -> str | None:
+        """What to tell the user about bytes read as U+FFFD, once the chunks are read."""
+        if not self.replaced:
+            return None
+        n = self.replaced
+        return (f"{self.name}: {n} byte sequence{'s' * (n > 1)} not valid {self.encoding.upper()}, "
+                "read as U+FFFD; the rest is tagged")
+
 
 def sniff(head: bytes, name: str = "-") -> str | None:
     """The encoding a BOM announces, or None; raise `BadInput` for binary data."""
@@ -72,13 +92,28 @@ def legacy_encoding(head: bytes, name: str = "-") -> str:
     return "cp1256"
 
 
+_HIGH = bytes(range(128, 256))
+DAMAGE_SHARE = 0.01
+
+
+def _mostly_utf8(seen_high: int, block: bytes) -> bool:
+    """Whether UTF-8 input whose first error lies in `block` is UTF-8 with a few damaged bytes:
+    at most 1 % of its non-ASCII bytes (those read before `block`, `seen_high`, and those in it)
+    fail to decode. Windows-1256 Arabic read as UTF-8 fails on most of them."""
+    bad = block.decode("utf-8", "replace").count("\ufffd")
+    high = seen_high + len(block) - len(block.translate(None, _HIGH))
+    return bad <= max(2, DAMAGE_SHARE * high)
+
+
 def decode(data: bytes, name: str = "-") -> tuple[str, str]:
     """Return `(text, encoding)` for raw bytes; raise `BadInput`/`BadEncoding` for binary data."""
     enc = sniff(data[:65536], name)
     if enc is None:
         try:
             return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as e:
+            if _mostly_utf8(0, data):
+                return data.decode("utf-8", "replace"), "utf-8"
             enc = legacy_encoding(data[:65536], name)
     try:
         return data.decode(enc), enc
@@ -88,39 +123,65 @@ def decode(data: bytes, name: str = "-") -> tuple[str, str]:
         ) from None
 
 
-def _is_utf8(fh: BinaryIO) -> bool:
+def _utf8_verdict(fh: BinaryIO) -> str:
+    """"strict" if the whole stream is UTF-8, "damaged" if it is UTF-8 but for a few bytes
+    (judged where the first error falls), else "not"."""
     dec = codecs.getincrementaldecoder("utf-8")()
+    high = 0
+    block = b""
     try:
         while block := fh.read(CHUNK):
             dec.decode(block)
+            high += len(block) - len(block.translate(None, _HIGH))
         dec.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return "damaged" if _mostly_utf8(high, block) else "not"
+    return "strict"
 
 
-def _chunks(fh: BinaryIO, enc: str, first: bytes = b"", errors: str = "strict") -> Iterator[str]:
-    dec = codecs.getincrementaldecoder(enc)(errors=errors)
-    block = first
-    while True:
-        if block:
-            text = dec.decode(block)
-            if text:
-                yield text
-        block = fh.read(CHUNK)
-        if not block:
-            break
-    tail = dec.decode(b"", final=True)
-    if tail:
-        yield tail
+class _Decoded:
+    """The decoded text of a binary stream in chunks; with `errors="replace"`, counts in
+    `replaced` the characters it had to replace."""
+
+    def __init__(self, fh: BinaryIO, enc: str, first: bytes = b"", errors: str = "strict") -> None:
+        self.fh, self.enc, self.first, self.errors, self.replaced = fh, enc, first, errors, 0
+
+    def __iter__(self) -> Iterator[str]:
+        dec = codecs.getincrementaldecoder(self.enc)(errors=self.errors)
+        count = self.errors == "replace"
+        real = b"\xef\xbf\xbd" if self.enc == "utf-8" else None  # a U+FFFD the text itself holds
+        block = self.first
+        while True:
+            if block:
+                text = dec.decode(block)
+                if text:
+                    if count:
+                        self.replaced += max(0, text.count("\ufffd") - (block.count(real) if real else 0))
+                    yield text
+            block = self.fh.read(CHUNK)
+            if not block:
+                break
+        tail = dec.decode(b"", final=True)
+        if tail:
+            if count:
+                self.replaced += tail.count("\ufffd")
+            yield tail
 
 
-def _file_chunks(path: Path, enc: str, name: str) -> Iterator[str]:
-    try:
-        with open(path, "rb") as fh:
-            yield from _chunks(fh, enc)
-    except UnicodeDecodeError as e:
-        raise BadEncoding(f"{name}: cannot decode as {enc} (byte {e.start}); save it as UTF-8 and try again") from None
+class _FileDecoded(_Decoded):
+    """`_Decoded` over a file it opens when iterated (and closes when done)."""
+
+    def __init__(self, path: Path, enc: str, name: str, errors: str = "strict") -> None:
+        super().__init__(None, enc, errors=errors)  # type: ignore[arg-type]
+        self.path, self.name = path, name
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            with open(self.path, "rb") as self.fh:
+                yield from super().__iter__()
+        except UnicodeDecodeError as e:
+            raise BadEncoding(f"{self.name}: cannot decode as {self.enc} (byte {e.start}); "
+                              "save it as UTF-8 and try again") from None
 
 
 def read_source(path: Path) -> Source:
@@ -130,16 +191,19 @@ def read_source(path: Path) -> Source:
         with open(path, "rb") as fh:
             head = fh.read(65536)
             enc = sniff(head, name)
+            errors = "strict"
             if enc is None:
                 fh.seek(0)
-                enc = "utf-8" if _is_utf8(fh) else legacy_encoding(head, name)
+                verdict = _utf8_verdict(fh)
+                enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
+                errors = "replace" if verdict == "damaged" else "strict"
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputNotFound(f"{path}: is a directory") from None
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
-    return Source(name, enc, _file_chunks(path, enc, name))
+    return Source(name, enc, _FileDecoded(path, enc, name, errors))
 
 
 def read_stream(stream: BinaryIO, name: str = "-") -> Source:
@@ -151,8 +215,8 @@ def read_stream(stream: BinaryIO, name: str = "-") -> Source:
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
             enc = "utf-8"
         except UnicodeDecodeError:
-            enc = legacy_encoding(head[:65536], name)
-    return Source(name, enc, _chunks(stream, enc, head, errors="replace"))
+            enc = "utf-8" if _mostly_utf8(0, head) else legacy_encoding(head[:65536], name)
+    return Source(name, enc, _Decoded(stream, enc, head, errors="replace"))
 
 
 def expand(paths: list[str]) -> Iterator[Path | str | InputNotFound]:

@@ -110,7 +110,7 @@ def test_empty_file_gives_an_empty_record_and_a_warning(runner, seed_model, tmp_
     assert [rec["source"] for rec in recs] == [str(tmp_path / "e.txt"), SEED_002, str(tmp_path / "z.txt")]
     assert recs[0]["paragraphs"] == recs[2]["paragraphs"] == [] and recs[0]["labels"] == recs[2]["labels"] == []
     assert recs[1]["paragraphs"]
-    assert r.stderr.splitlines() == [f"Warning: {tmp_path / n}: empty, no text to tag; one empty record"
+    assert r.stderr.splitlines() == [f"Warning: {tmp_path / n}: empty, no text to tag"
                                      for n in ("e.txt", "z.txt")]
 
 
@@ -120,7 +120,7 @@ def test_empty_stdin_gives_an_empty_record_and_a_warning(runner, seed_model, job
     assert r.exit_code == 0
     [rec] = jsonl(r.stdout)
     assert rec["source"] == "-" and rec["paragraphs"] == [] and rec["labels"] == []
-    assert r.stderr == "Warning: -: empty, no text to tag; one empty record\n"
+    assert r.stderr == "Warning: -: empty, no text to tag\n"
 
 
 def test_no_model_says_what_to_run(runner, tmp_path):
@@ -325,3 +325,18 @@ def test_corpus_lines_that_are_not_records_are_named_in_a_warning(runner, seed_m
     assert [rec["article"] for rec in jsonl(r.stdout)] == [0, 1]
     assert r.stderr == (f'Warning: {corpus}: 4 lines skipped, not a JSON object with a "text" string '
                         "(lines 2, 3, 4, 6)\n")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_utf8_with_one_stray_byte_is_tagged_with_a_warning_not_read_as_windows_1256(runner, seed_model, tmp_path,
+                                                                                     jobs):
+    data = open(SEED_002, "rb").read()
+    f = tmp_path / "d.txt"
+    f.write_bytes(data[:500] + b"\xff" + data[500:])
+    clean = runner.invoke(app, ["classify", SEED_002, "-f", "jsonl", "-m", str(seed_model)])
+    for args, name, stdin in (([str(f)], str(f), None), (["-"], "-", f.read_bytes())):
+        r = runner.invoke(app, ["classify", *args, "-f", "jsonl", "-m", str(seed_model), "--jobs", jobs], input=stdin)
+        assert r.exit_code == 0, r.output
+        [rec], [want] = jsonl(r.stdout), jsonl(clean.stdout)
+        assert rec["title"] == want["title"] and rec["labels"] == want["labels"]
+        assert r.stderr == f"Warning: {name}: 1 byte sequence not valid UTF-8, read as U+FFFD; the rest is tagged\n"

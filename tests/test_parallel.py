@@ -89,8 +89,8 @@ def test_dask_texts_with_nothing_to_tag_give_records_and_notices_not_errors(clus
     assert summary.errors == () and summary.records_out == len(got)
     assert [r["source"] for r in got[:2]] == [str(tmp_path / "e.txt"), str(tmp_path / "en.txt")]
     assert got[0]["paragraphs"] == got[1]["paragraphs"] == [] and got[2]["paragraphs"]
-    assert summary.notices == (f"{tmp_path / 'e.txt'}: empty, no text to tag; one empty record",
-                               f"{tmp_path / 'en.txt'}: no Arabic text, nothing to tag; one empty record")
+    assert summary.notices == (f"{tmp_path / 'e.txt'}: empty, no text to tag",
+                               f"{tmp_path / 'en.txt'}: no Arabic text, nothing to tag")
 
 
 def test_a_killed_worker_loses_no_article(cluster, corpus, seed_model, single):

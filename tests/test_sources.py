@@ -61,3 +61,32 @@ def test_directories_are_read_recursively_in_order(tmp_path):
     for name in ("b/2.txt", "1.txt", "b/skip.md"):
         (tmp_path / name).write_text(name, encoding="utf-8")
     assert [s.text for s in iter_sources([str(tmp_path)])] == ["1.txt", "b/2.txt"]
+
+
+def _damaged():
+    """The same Arabic text with one stray byte inside, and cut in the middle of its last letter."""
+    data = (TEXT * 200).encode("utf-8")
+    return {"stray": data[:301] + b"\xff" + data[301:], "cut": data + "ز".encode("utf-8")[:1]}
+
+
+@pytest.mark.parametrize("kind", ["stray", "cut"])
+def test_utf8_with_a_damaged_byte_stays_utf8_and_the_damage_is_counted(tmp_path, kind):
+    data = _damaged()[kind]
+    want = data.decode("utf-8", "replace")
+    path = tmp_path / "d.txt"
+    path.write_bytes(data)
+    assert decode(data) == (want, "utf-8")
+    for name, src in ((str(path), read_source(path)), ("-", read_stream(io.BytesIO(data)))):
+        assert src.encoding == "utf-8" and src.text == want and src.replaced == 1
+        assert src.damage() == f"{name}: 1 byte sequence not valid UTF-8, read as U+FFFD; the rest is tagged"
+
+
+def test_windows_1256_is_not_mistaken_for_damaged_utf8_nor_a_real_fffd_for_damage(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_bytes((TEXT * 200).encode("cp1256"))
+    src = read_source(path)
+    assert src.encoding == "cp1256" and src.text == TEXT * 200 and src.damage() is None
+    real = ("نص فيه \ufffd أصلا\n" * 3).encode("utf-8")
+    (tmp_path / "r.txt").write_bytes(real)
+    for src in (read_source(tmp_path / "r.txt"), read_stream(io.BytesIO(real))):
+        assert src.text == real.decode("utf-8") and src.replaced == 0 and src.damage() is None
