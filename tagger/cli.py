@@ -316,7 +316,7 @@ def label(
     from rich.console import Console
 
     from .active import Queue
-    from .labelstore import NearDuplicates, latest, read_labels
+    from .labelstore import NearDuplicates, append, latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
     from .pool import ReadProgress, iter_candidates
     from .session import raw_keys, run
@@ -335,6 +335,7 @@ def label(
     store = store or default_labels_dir() / "session.jsonl"
     tax = taxonomy or default_taxonomy()
     try:
+        append(store, [])  # a store that cannot be written is told now, not at the first decision
         topics = [t.id for t in load_taxonomy(tax)]
         current = read_labels([*label_paths, store])[0]
         decided = latest(current)
@@ -441,6 +442,7 @@ def review(
 
     from .active import Item, Queue
     from .classify import load_model
+    from .labelstore import append
     from .paths import default_labels_dir, default_taxonomy
     from .pool import Candidate
     from .session import raw_keys, run
@@ -451,6 +453,7 @@ def review(
     label_paths = labels or [default_labels_dir()]
     store = store or default_labels_dir() / "session.jsonl"
     try:
+        append(store, [])  # a store that cannot be written is told now, not after cross-validating
         p = load_model(model).meta_.get("params", {})
         err("cross-validating the labels…")
         topics, th, items = disagreements(label_paths, taxonomy or default_taxonomy(),
@@ -645,23 +648,46 @@ def labels_stats(
         typer.echo(json.dumps(st, ensure_ascii=False))
 
 
+def _pipe_gone() -> bool:
+    """Whether click found the reader of stdout gone (it then wraps stdout to silence the rest)."""
+    return type(sys.stdout).__name__.lstrip("_") == "PacifyFlushWrapper"
+
+
 def main() -> None:
-    """Entry point: usage errors exit 2, a closed pipe ends quietly, Ctrl-C exits 130."""
+    """Entry point: usage errors exit 2, a closed pipe ends quietly, Ctrl-C exits 130, an
+    output that cannot be written (a full disk, a closed stdout) is one `Error:` line."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        err("Error: standard output is closed; redirect it to a file or to /dev/null")
+        sys.exit(1)
     try:
         code = app(standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
-        err("Interrupted.")
         code = 130
     except typer.TyperException as e:  # usage errors: typer prints them, exit 2
         e.show() if hasattr(e, "show") else err(f"Error: {e}")
         code = e.exit_code
     except typer.Exit as e:
         code = e.exit_code
+    except SystemExit as e:  # click exits 1 when the reader of a pipe is gone; that is not a failure
+        code = 0 if _pipe_gone() else e.code
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
         code = 0
+    except OSError as e:  # writing the output: a full disk, an I/O error
+        err(f"Error: cannot write the output ({e.strerror or e})")
+        code = 1
     code = code if isinstance(code, int) else 0
     if code == 130:  # typer turns Ctrl-C into exit code 130
         err("Interrupted.")
+    if code == 0 and not _pipe_gone():
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        except OSError as e:
+            err(f"Error: cannot write the output ({e.strerror or e})")
+            code = 1
+    try:  # nothing more reaches a pipe whose reader is gone, not even at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
     sys.exit(code)

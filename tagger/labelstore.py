@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
+from .errors import BadLabels
 from .normalize import normalize
 
 
@@ -152,9 +153,12 @@ def latest(records: Iterable[LabelRecord]) -> dict[str, LabelRecord]:
 def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
     """Append records to a JSONL file under an exclusive lock, then flush and fsync."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); nothing was written") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         # a previous writer killed mid-line leaves no newline: start ours on a fresh line
@@ -166,6 +170,9 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
                     data = b"\n" + data
         os.write(fd, data)
         os.fsync(fd)
+    except OSError as e:
+        raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); "
+                        "the last decision may not be saved") from None
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

@@ -10,10 +10,13 @@ nothing relies on scikit-learn's default 0.5 cut.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Sequence
 
@@ -251,12 +254,13 @@ class TopicModel:
             p = meta["params"]
             model = cls(meta["topics"], features=p["features"], C=p["C"], n_features=p["n_features"],
                         seed=p.get("seed", 0))
-            with np.load(weights, allow_pickle=False) as npz:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # the bytes just checked
                 model._set_weights(npz["idf"].astype(np.float32), npz["coef"].astype(np.float32),
                                    npz["intercept"].astype(np.float32))
             model.thresholds_ = np.array([meta["thresholds"][t] for t in model.topics], dtype=np.float32)
-        except (KeyError, TypeError, ValueError, OSError) as e:
-            raise BadModel(f"{directory}: not a usable tagger model ({e}); retrain with `tagger train`") from None
+        except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            raise BadModel(f"{directory}: not a usable tagger model ({e or type(e).__name__}); "
+                           "retrain with `tagger train`") from None
         cols = width(model.features, model.n_features)
         if model.idf_.shape != (cols,) or model.coef_.shape != (len(model.topics), cols) \
                 or model.intercept_.shape != (len(model.topics),):

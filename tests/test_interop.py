@@ -169,3 +169,13 @@ def test_stats_say_why_there_is_no_kappa(runner, tmp_path):
     r = runner.invoke(app, ["labels", "stats", "--labels", str(SEED_LABELS), "--format", "table"],
                       terminal_width=200)
     assert r.exit_code == 0 and "No paragraph is labeled by two annotators here" in r.stdout
+
+
+def test_import_into_a_store_that_cannot_be_written_is_a_clear_error(runner, tmp_path):
+    (tmp_path / "none").mkdir()
+    store = tmp_path / "a-folder"
+    store.mkdir()
+    r = runner.invoke(app, ["labels", "import", str(DATA / "doccano_textcat.jsonl"), "--from", "doccano",
+                            "--store", str(store), "--labels", str(tmp_path / "none")])
+    assert r.exit_code == 1 and r.exception.__class__ is SystemExit
+    assert r.stderr.startswith(f"Error: cannot write the label file {store} (Is a directory)")

@@ -351,6 +351,16 @@ def test_label_on_a_missing_source_says_so_before_the_session_opens(tmp_path):
     assert not store.exists()
 
 
+def test_label_with_a_store_it_cannot_write_says_so_before_the_session_opens(tmp_path):
+    store = tmp_path / "a-folder"
+    store.mkdir()
+    child = spawn(store)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert child.before.strip() == f"Error: cannot write the label file {store} (Is a directory); nothing was written"
+
+
 def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path, seed_model):
     labels = tmp_path / "labels.jsonl"
     rows = [json.loads(x) for x in (ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]

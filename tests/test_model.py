@@ -146,6 +146,22 @@ def test_pickle_payload_in_weights_never_runs(fitted, tmp_path):
     assert not os.path.exists(marker)
 
 
+@pytest.mark.parametrize("damage", ["empty", "truncated", "flipped"])
+def test_broken_weights_whose_hash_was_updated_are_refused_clearly(fitted, tmp_path, damage):
+    import hashlib
+
+    d = fitted.save(tmp_path / "m")
+    data = (d / "weights.npz").read_bytes()
+    data = {"empty": b"", "truncated": data[:len(data) // 2],
+            "flipped": data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:]}[damage]
+    (d / "weights.npz").write_bytes(data)
+    meta = json.loads((d / "meta.json").read_text())
+    meta["weights_sha256"] = hashlib.sha256(data).hexdigest()
+    (d / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(BadModel, match="not a usable tagger model .*retrain with `tagger train`"):
+        TopicModel.load(d)
+
+
 def test_save_replaces_an_existing_model_atomically(fitted, tmp_path):
     d = fitted.save(tmp_path / "m")
     fitted.save(d)

@@ -171,6 +171,20 @@ def test_stdout_closed_early_exits_quietly():
     r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=ROOT)
     assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
     assert r.stderr.strip() == ""
+    assert r.returncode == 0  # with pipefail: the reader leaving is not a failure
+
+
+@pytest.mark.parametrize("redirect, says", [
+    (">/dev/full", "Error: cannot write the output (No space left on device)"),
+    (">&-", "Error: standard output is closed; redirect it to a file or to /dev/null"),
+])
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_an_output_that_cannot_be_written_is_one_error_line(redirect, says, fmt):
+    if redirect == ">/dev/full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    cmd = " ".join(TAGGER) + f" classify {ROOT / 'seeds'} -f {fmt} {redirect}"
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and r.stderr.strip() == says, r.stderr
 
 
 def _default_sigint() -> None:
