@@ -30,6 +30,7 @@ FORMAT = "tagger-model"
 FORMAT_VERSION = 2
 WEIGHTS = "weights.npz"
 META = "meta.json"
+OLD = ".old-"  # the model being replaced, for the moment it is out of the way
 FEATURE_SETS = ("word", "char", "word+char")
 _LOG1P = np.log1p(np.arange(4096, dtype=np.float32))  # the same values np.log1p gives, 7x faster to look up
 
@@ -225,9 +226,12 @@ class TopicModel:
             (tmp / META).write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             for name, text in (files or {}).items():
                 (tmp / name).write_text(text, encoding="utf-8")
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a model is as readable as any file
             old = None
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+            if directory.exists():  # killed between these two renames, `restore` puts the old one back
+                old = directory.with_name(f".{directory.name}{OLD}{os.getpid()}")
                 directory.rename(old)
             tmp.rename(directory)
             if old is not None:
@@ -285,8 +289,22 @@ def _log1p(counts: np.ndarray) -> np.ndarray:
     return np.log1p(counts)
 
 
+def restore(directory: Path) -> None:
+    """If `save` was killed between moving the old model aside and the new one in, move the
+    old one back: the model in use is then the old one, never none."""
+    if directory.exists():
+        return
+    olds = sorted(directory.parent.glob(f".{directory.name}{OLD}*"), key=lambda p: p.stat().st_mtime)
+    if olds:
+        try:
+            olds[-1].rename(directory)
+        except OSError:
+            pass
+
+
 def read_meta(directory: Path) -> dict:
     """Read and check a model's `meta.json`."""
+    restore(directory)
     if not directory.is_dir():
         raise ModelNotFound(f"no model at {directory}; train one with `tagger train` or pass --model DIR")
     try:

@@ -162,6 +162,25 @@ def test_broken_weights_whose_hash_was_updated_are_refused_clearly(fitted, tmp_p
         TopicModel.load(d)
 
 
+def test_killed_between_the_two_renames_of_a_save_the_old_model_is_used(fitted, tmp_path):
+    d = fitted.save(tmp_path / "m")
+    meta = (d / "meta.json").read_text()
+    d.rename(tmp_path / ".m.old-4242")  # the old model moved aside, the new one not yet in place
+    assert TopicModel.load(d).topics == fitted.topics
+    assert (d / "meta.json").read_text() == meta and not (tmp_path / ".m.old-4242").exists()
+
+
+def test_a_saved_model_is_as_readable_as_any_file(fitted, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        d = fitted.save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert d.stat().st_mode & 0o777 == 0o755
+
+
 def test_save_replaces_an_existing_model_atomically(fitted, tmp_path):
     d = fitted.save(tmp_path / "m")
     fitted.save(d)
