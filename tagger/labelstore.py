@@ -13,6 +13,7 @@ near-copy of another if most of its word 3-grams are shared (`NearDuplicates`).
 from __future__ import annotations
 
 import fcntl
+import gzip
 import hashlib
 import json
 import os
@@ -116,21 +117,37 @@ def label_files(path: str | Path) -> list[Path]:
     return [path] if path.exists() else []
 
 
+WARNINGS_PER_FILE = 5
+
+
 def read_labels(paths: Iterable[str | Path]) -> tuple[list[LabelRecord], list[str]]:
-    """All decisions in the given files or directories, in order, and warnings for lines skipped."""
+    """All decisions in the given files or directories (JSONL, plain or gzip), in order, and
+    warnings for lines skipped: the first few of each file, then how many more."""
     records, warnings = [], []
     for p in paths:
         for f in label_files(p):
-            with open(f, "rb") as fh:
-                for n, raw in enumerate(fh, 1):
-                    if not raw.strip():
-                        continue
+            bad = n = 0
+            with open(f, "rb") as raw_fh:
+                gz = raw_fh.read(2) == b"\x1f\x8b"
+                raw_fh.seek(0)
+                with (gzip.open(raw_fh) if gz else raw_fh) as fh:
                     try:
-                        records.append(LabelRecord.from_dict(json.loads(raw.decode("utf-8"))))
-                    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
-                        last = not raw.endswith(b"\n")
-                        why = "truncated last line (interrupted write?)" if last else str(e)
-                        warnings.append(f"{f}:{n}: skipped: {why}")
+                        for n, raw in enumerate(fh, 1):
+                            if not raw.strip():
+                                continue
+                            try:
+                                records.append(LabelRecord.from_dict(json.loads(raw.decode("utf-8"))))
+                            except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError,
+                                    AttributeError) as e:
+                                bad += 1
+                                if bad <= WARNINGS_PER_FILE:
+                                    last = not raw.endswith(b"\n")
+                                    why = "truncated last line (interrupted write?)" if last else str(e)
+                                    warnings.append(f"{f}:{n}: skipped: {why}")
+                    except (OSError, EOFError) as e:  # a damaged gzip file
+                        warnings.append(f"{f}: unreadable after line {n} ({e}); the lines before it are kept")
+            if bad > WARNINGS_PER_FILE:
+                warnings.append(f"{f}: {bad - WARNINGS_PER_FILE:,} more lines skipped")
     return records, warnings
 
 

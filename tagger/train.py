@@ -303,7 +303,11 @@ def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[st
     recs = list(latest(records).values())
     if not recs:
         raise BadLabels(f"no labeled paragraphs in {', '.join(map(str, labels))}")
-    unknown = sorted({lab for r in recs for lab in r.labels} - set(model.topics))
+    used = {lab for r in recs for lab in r.labels}
+    unknown = sorted(used - set(model.topics))
+    if unknown and not used & set(model.topics):  # another taxonomy: every figure would be a bare 0
+        raise BadLabels(f"none of the labels in {', '.join(map(str, labels))} ({', '.join(unknown)}) is a topic "
+                        f"of this model ({', '.join(model.topics)}); evaluate on labels made with its taxonomy")
     if unknown:
         warn(f"labels {unknown} are not topics of this model and are ignored")
     y = np.array([[t in r.labels for t in model.topics] for r in recs], dtype=np.int8)

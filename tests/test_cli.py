@@ -340,3 +340,28 @@ def test_utf8_with_one_stray_byte_is_tagged_with_a_warning_not_read_as_windows_1
         [rec], [want] = jsonl(r.stdout), jsonl(clean.stdout)
         assert rec["title"] == want["title"] and rec["labels"] == want["labels"]
         assert r.stderr == f"Warning: {name}: 1 byte sequence not valid UTF-8, read as U+FFFD; the rest is tagged\n"
+
+
+def test_eval_on_labels_of_another_taxonomy_is_an_error_not_zeros(runner, seed_model, tmp_path):
+    f = tmp_path / "sports.jsonl"
+    f.write_text("".join(json.dumps({"text": f"فاز الفريق بالمباراة رقم {i}", "labels": ["sports"]},
+                                    ensure_ascii=False) + "\n" for i in range(5)), encoding="utf-8")
+    r = runner.invoke(app, ["eval", str(f), "-m", str(seed_model)])
+    assert r.exit_code == 1 and r.exception.__class__ is SystemExit
+    assert r.stderr.startswith(f"Error: none of the labels in {f} (sports) is a topic of this model")
+
+
+def test_eval_names_a_few_bad_lines_of_a_file_then_counts_the_rest(runner, seed_model, tmp_path):
+    import gzip
+
+    f = tmp_path / "corpus.jsonl"
+    f.write_text("".join(json.dumps({"id": i, "text": "نص"}) + "\n" for i in range(40)), encoding="utf-8")
+    r = runner.invoke(app, ["eval", str(f), "-m", str(seed_model)])
+    assert r.exit_code == 1
+    lines = r.stderr.splitlines()
+    assert [line.split(":")[2] for line in lines[:5]] == ["1", "2", "3", "4", "5"]  # "Warning: FILE:N: …"
+    assert lines[5:] == [f"Warning: {f}: 35 more lines skipped", f"Error: no labeled paragraphs in {f}"]
+    gz = tmp_path / "seeds.jsonl.gz"
+    gz.write_bytes(gzip.compress((ROOT / "labels" / "seeds.jsonl").read_bytes()))
+    r = runner.invoke(app, ["eval", str(gz), "-m", str(seed_model), "-f", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["paragraphs"] == 111
