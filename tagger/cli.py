@@ -442,7 +442,7 @@ def review(
 
     from .active import Item, Queue
     from .classify import load_model
-    from .labelstore import append
+    from .labelstore import REVIEWED, append
     from .paths import default_labels_dir, default_taxonomy
     from .pool import Candidate
     from .session import raw_keys, run
@@ -456,7 +456,7 @@ def review(
         append(store, [])  # a store that cannot be written is told now, not after cross-validating
         p = load_model(model).meta_.get("params", {})
         err("cross-validating the labels…")
-        topics, th, items = disagreements(label_paths, taxonomy or default_taxonomy(),
+        topics, th, items = disagreements([*label_paths, store], taxonomy or default_taxonomy(),
                                           p.get("features", "word+char"), p.get("C", 10.0), min_strength)
     except TaggerError as e:
         raise fail(e)
@@ -470,7 +470,7 @@ def review(
     use_rtl = _use_rtl(rtl)
     with raw_keys() as read_key:
         stats = run(queue, topics, store, annotator, Console(), read_key, rtl=use_rtl,
-                    preselect=lambda it: current.get(it.candidate.hash, set()))
+                    preselect=lambda it: current.get(it.candidate.hash, set()), action=REVIEWED)
     err(f"{stats.decided} paragraphs confirmed or corrected in {store}.")
 
 

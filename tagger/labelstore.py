@@ -70,6 +70,9 @@ class NearDuplicates:
         return next(iter(self.matches(text, hash_)), None)
 
 
+REVIEWED = "review"  # the action of a decision made in `tagger review`
+
+
 @dataclass(frozen=True)
 class LabelRecord:
     """One labeling decision."""
@@ -82,7 +85,8 @@ class LabelRecord:
     time: str = ""
     hash: str = ""
     title: str = ""
-    action: str = "label"  # "undo" retracts this annotator's previous decision on the same text
+    action: str = "label"  # "undo" retracts this annotator's previous decision on the same text;
+    # REVIEWED is a decision confirmed or corrected in `tagger review` (not offered for review again)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(sorted(set(self.labels))))

@@ -164,9 +164,10 @@ def suggestion(item: Item, topics: Sequence[str], thresholds: Sequence[float] | 
 def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, console: Console,
         read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
         retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
-        preselect: Callable[[Item], set[str]] | None = None, read: ReadProgress | None = None) -> Stats:
+        preselect: Callable[[Item], set[str]] | None = None, read: ReadProgress | None = None,
+        action: str = "label") -> Stats:
     """Run the session until the pool is exhausted or the annotator quits. With `read` (the pool's
-    input progress), the screen shows how far scoring has got."""
+    input progress), the screen shows how far scoring has got. `action` is recorded on each decision."""
     stats = Stats()
     retrain_lock = threading.Lock()
 
@@ -191,7 +192,7 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
     def save(item: Item, labels: set[str]) -> None:
         c = item.candidate
         rec = LabelRecord(text=c.text, labels=tuple(sorted(labels)), source=c.source, group=c.group,
-                          annotator=annotator, title=c.title)
+                          annotator=annotator, title=c.title, action=action)
         append(store, [rec])
         stats.history.append((item, rec))
         stats.decided += 1

@@ -31,7 +31,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from . import __version__
 from .errors import BadLabels, InputNotFound, TaggerError
-from .labelstore import LabelRecord, NearDuplicates, latest, read_labels
+from .labelstore import REVIEWED, LabelRecord, NearDuplicates, latest, read_labels
 from .model import FEATURE_SETS, TopicModel, read_meta
 from .taxonomy import Topic, load_taxonomy
 
@@ -333,7 +333,8 @@ def disagreements(labels: Sequence[str | Path], taxonomy: str | Path, features: 
     """Labeled paragraphs whose cross-validated score strongly contradicts their label, strongest first.
 
     Strength per topic: how far past the threshold the score lies on the wrong side, as a fraction of the
-    room on that side (1.0 = the model is certain of the opposite). Returns topics, thresholds, items."""
+    room on that side (1.0 = the model is certain of the opposite). A label whose latest decision
+    was made in a review (confirmed or corrected) is not offered again. Returns topics, thresholds, items."""
     ts = load_training_set(labels, taxonomy)
     recs = ts.records
     test_folds = folds(ts, n_splits)
@@ -343,5 +344,6 @@ def disagreements(labels: Sequence[str | Path], taxonomy: str | Path, features: 
     miss_neg = np.where(ts.y == 0, np.clip((p - th) / (1 - th), 0, 1), 0)
     strength = np.maximum(miss_pos, miss_neg).max(axis=1)
     order = np.argsort(-strength, kind="stable")
-    items = [Disagreement(recs[i], p[i], float(strength[i])) for i in order if strength[i] >= min_strength]
+    items = [Disagreement(recs[i], p[i], float(strength[i])) for i in order
+             if strength[i] >= min_strength and recs[i].action != REVIEWED]
     return [t.id for t in ts.topics], th, items

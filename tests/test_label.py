@@ -379,3 +379,10 @@ def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path,
     [rec] = stored(store)
     original = {text_hash(r["text"]): r["labels"] for r in rows}
     assert rec["annotator"] == "rev" and rec["labels"] == original[rec["hash"]]
+    assert rec["action"] == "review"
+    # reviewed once, not offered again (the store is read with the labels), the rest still are
+    from tagger.train import disagreements
+    before = {d.record.hash for d in disagreements([labels], ROOT / "labels" / "taxonomy.json", min_strength=0.3)[2]}
+    after = {d.record.hash for d in disagreements([labels, store], ROOT / "labels" / "taxonomy.json",
+                                                  min_strength=0.3)[2]}
+    assert rec["hash"] in before and after == before - {rec["hash"]}
