@@ -17,6 +17,7 @@ text the user has.
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,14 +229,32 @@ def expand(paths: list[str]) -> Iterator[Path | str | InputNotFound]:
             continue
         p = Path(arg)
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*.txt") if f.is_file())
-            if not files:
+            found = list(_walk_txt(p))
+            files = [f for f in found if isinstance(f, Path)]
+            if not files and len(found) == len(files):
                 yield InputNotFound(f"{p}: directory holds no .txt files")
-            yield from files
+            yield from found
         elif p.exists():
             yield p
         else:
             yield InputNotFound(f"{p}: no such file or directory")
+
+
+def _walk_txt(top: Path) -> Iterator[Path | BadInput]:
+    """The `*.txt` files below `top`, sorted; a sub-folder that cannot be read, or a `*.txt` that is
+    not a regular file (a dangling link, a FIFO), is yielded as an error in its place."""
+    out: list[tuple[str, Path | BadInput]] = []  # (path, item)
+
+    def unreadable(e: OSError) -> None:
+        out.append((str(e.filename), BadInput(f"{e.filename}: cannot read this folder ({e.strerror}); skipped")))
+
+    for root, dirs, names in os.walk(top, onerror=unreadable):
+        for name in names:
+            if name.endswith(".txt"):
+                f = Path(root) / name
+                out.append((str(f), f if f.is_file() else
+                            BadInput(f"{f}: not a regular file (a broken link, a pipe); skipped")))
+    return (item for _, item in sorted(out, key=lambda x: Path(x[0])))  # the order rglob gave
 
 
 def iter_sources(paths: list[str], stdin: BinaryIO | None = None) -> Iterator[Source | BadInput | InputNotFound]:

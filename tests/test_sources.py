@@ -61,6 +61,37 @@ def test_directories_are_read_recursively_in_order(tmp_path):
     for name in ("b/2.txt", "1.txt", "b/skip.md"):
         (tmp_path / name).write_text(name, encoding="utf-8")
     assert [s.text for s in iter_sources([str(tmp_path)])] == ["1.txt", "b/2.txt"]
+    (tmp_path / "a-b").mkdir()  # "a-b" sorts before "b" and after "a", whatever '-' and '/' compare to
+    (tmp_path / "a-b" / "3.txt").write_text("a-b/3.txt", encoding="utf-8")
+    assert [s.text for s in iter_sources([str(tmp_path)])] == ["1.txt", "a-b/3.txt", "b/2.txt"]
+
+
+def test_a_txt_in_a_directory_that_is_not_a_regular_file_is_named_not_skipped_silently(tmp_path):
+    import os
+
+    (tmp_path / "ok.txt").write_text("نص", encoding="utf-8")
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(tmp_path / "pipe.txt")
+    got = list(iter_sources([str(tmp_path)]))
+    assert [type(x).__name__ for x in got] == ["BadInput", "Source", "BadInput"]
+    assert str(got[0]) == f"{tmp_path / 'broken.txt'}: not a regular file (a broken link, a pipe); skipped"
+    assert str(got[2]).startswith(f"{tmp_path / 'pipe.txt'}: not a regular file")
+
+
+def test_an_unreadable_sub_folder_is_named(tmp_path):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "x.txt").write_text("نص", encoding="utf-8")
+    os.chmod(locked, 0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("running as root: a folder without permissions is still readable")
+        [err] = iter_sources([str(tmp_path)])
+        assert str(err) == f"{locked}: cannot read this folder (Permission denied); skipped"
+    finally:
+        os.chmod(locked, 0o755)
 
 
 def _damaged():
