@@ -14,6 +14,9 @@ The headline figures (tagger on one core, fastText's predict) are timed in alter
 rounds, as are the two `tagger classify` commands, and each is the best of its rounds
 (as timeit does): the shared machine's speed drifts by ±15 % within minutes.
 
+The process keeps large buffers in the heap as the `tagger` command does (`tagger.entry.tune_malloc`),
+so the in-process figures are the command's; fastText's predict runs under the same setting.
+
     python benchmarks/throughput.py [--articles 20000] [--rounds 3]
 """
 
@@ -31,6 +34,9 @@ from common import OUT, ROOT, corpus, fasttext_line, pin_one_core, save, train_f
 
 
 def main() -> None:
+    from tagger.entry import tune_malloc
+
+    tune_malloc()
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=3, help="alternating timed rounds; each figure is the best")
