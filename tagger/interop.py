@@ -68,7 +68,9 @@ def _names(value, what: str) -> tuple[str, ...]:
 
 
 def from_prodigy(d: dict) -> LabelRecord | None:
-    if d.get("answer", "accept") != "accept":
+    if "answer" not in d:
+        raise ValueError("no \"answer\": a task not yet annotated (export the annotations with prodigy db-out)")
+    if d["answer"] != "accept":
         return None  # rejected or ignored tasks carry no decision
     if "accept" not in d and isinstance(d.get("label"), str):
         raise ValueError("a binary task (one \"label\" and an answer) says nothing of the other topics; "
@@ -87,7 +89,9 @@ def to_doccano(r: LabelRecord) -> dict:
 
 
 def from_doccano(d: dict) -> LabelRecord:
-    labels = d.get("label", d.get("labels", []))
+    if "label" not in d and "labels" not in d:
+        raise ValueError("no \"label\": not an annotated record (export the labeled dataset from doccano)")
+    labels = d.get("label", d.get("labels"))
     if isinstance(labels, list) and any(isinstance(x, list) for x in labels):
         raise ValueError("spans ([start, end, label]) are sequence labelling; export the text classification project")
     return LabelRecord(text=d["text"], labels=_names(labels, '"label"'), source=d.get("source") or {},
@@ -130,8 +134,8 @@ def parse(path: Path, fmt: str) -> Iterator[LabelRecord]:
         raise BadLabels(f"{path}: cannot read ({e})") from None
     if fmt == "csv":
         for n, row in enumerate(csv.DictReader(io.StringIO(text)), 2):
-            if "text" not in row:
-                raise BadLabels(f"{path}: no \"text\" column")
+            if "text" not in row or "labels" not in row:
+                raise BadLabels(f"{path}: no \"text\" and \"labels\" columns; nothing imported")
             try:
                 yield from_csv_row(row)
             except ValueError as e:  # the "source" column is not JSON

@@ -138,10 +138,12 @@ def test_explain_cli_lists_features_per_tag(runner, seed_model):
     ("prodigy", {"text": "نص", "label": "arms_deals", "answer": "accept"}, "binary task"),
     ("prodigy", {"text": "نص", "accept": 5, "answer": "accept"}, "list of topic names"),
     ("doccano", {"text": "نص", "label": {"a": 1}}, "list of topic names"),
+    ("doccano", {"text": "نص", "id": 7}, "not an annotated record"),  # a corpus, not labels
+    ("prodigy", {"text": "نص", "options": [{"id": "arms_deals"}]}, "a task not yet annotated"),
 ])
 def test_import_of_a_record_it_cannot_read_is_refused_whole(runner, tmp_path, fmt, line, why):
     f = tmp_path / "in.jsonl"
-    good = {"text": "نص سليم عن الحدود", "label": ["border_security"], "accept": ["border_security"]}
+    good = {"text": "نص سليم عن الحدود", "label": ["border_security"], "accept": ["border_security"], "answer": "accept"}
     f.write_text(json.dumps(good, ensure_ascii=False) + "\n" + json.dumps(line, ensure_ascii=False) + "\n",
                  encoding="utf-8")
     (tmp_path / "none").mkdir()
@@ -179,3 +181,13 @@ def test_import_into_a_store_that_cannot_be_written_is_a_clear_error(runner, tmp
                             "--store", str(store), "--labels", str(tmp_path / "none")])
     assert r.exit_code == 1 and r.exception.__class__ is SystemExit
     assert r.stderr.startswith(f"Error: cannot write the label file {store} (Is a directory)")
+
+
+def test_import_of_a_csv_without_a_labels_column_is_refused(runner, tmp_path):
+    f = tmp_path / "in.csv"
+    f.write_text("text,id\nنص,1\n", encoding="utf-8")
+    (tmp_path / "none").mkdir()
+    r = runner.invoke(app, ["labels", "import", str(f), "--from", "csv", "--store", str(tmp_path / "s.jsonl"),
+                            "--labels", str(tmp_path / "none")])
+    assert r.exit_code == 1 and "no \"text\" and \"labels\" columns; nothing imported" in r.stderr
+    assert not (tmp_path / "s.jsonl").exists()
