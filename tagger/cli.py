@@ -213,6 +213,33 @@ def _current_meta(path: Path) -> dict | None:
         return None
 
 
+def _keep_as_version(default: Path, meta: dict | None, versions: Path) -> Path | None:
+    """Copy the model at `default` into `versions` (named by when it was trained) unless a version
+    there already holds the same weights, so that replacing it can be undone. Returns the copy."""
+    import json
+    import shutil
+
+    digest = (meta or {}).get("weights_sha256")
+    if not digest:
+        return None
+    for v in versions.glob("*/meta.json") if versions.is_dir() else ():
+        try:
+            if json.loads(v.read_text(encoding="utf-8")).get("weights_sha256") == digest:
+                return None
+        except (OSError, ValueError):
+            continue
+    stamp = "".join(c for c in str(meta.get("created", ""))[:19] if c.isdigit())
+    dest = versions / (f"{stamp[:8]}-{stamp[8:]}" if len(stamp) == 14 else _new_version(versions).name)
+    if dest.exists():
+        dest = _new_version(versions)
+    try:
+        shutil.copytree(default, dest)
+    except OSError as e:
+        raise TaggerError(f"cannot keep the current model in {dest} before replacing it ({e.strerror or e}); "
+                          f"{default} is untouched") from None
+    return dest
+
+
 def _new_version(versions: Path) -> Path:
     """A directory name under `versions` for a model trained now: the UTC time to the second,
     with -1, -2, ... if a training in the same second took it."""
@@ -274,6 +301,9 @@ def train(
                     f"paragraphs {default} learned from (give every label file, e.g. --labels labels/). "
                     f"Use it with --model {dest}, or rerun with --force.")
             elif old_f1 is None or new_f1 >= old_f1 or force:
+                kept = _keep_as_version(default, previous, dest.parent)
+                if kept is not None:
+                    err(f"The model it replaces is kept as {kept}.")
                 try:
                     result.model.save(default, result.meta, files=result.files())
                 except OSError as e:

@@ -318,7 +318,8 @@ def read_meta(directory: Path) -> dict:
         raise BadModel(f"{directory}: {META} is not a tagger model's; pass the directory `tagger train` wrote")
     if not isinstance(meta.get("format_version"), int) or meta["format_version"] > FORMAT_VERSION:
         raise BadModel(f"{directory}: model format {meta.get('format_version')} is newer than this tagger "
-                       f"reads ({FORMAT_VERSION}); upgrade tagger (pip install -U) or retrain with `tagger train`")
+                       f"reads ({FORMAT_VERSION}); update your tagger checkout (git pull, then pip install -e .) "
+                       "or retrain with `tagger train`")
     if meta["format_version"] < FORMAT_VERSION:
         raise BadModel(f"{directory}: model format {meta['format_version']} was written by an older tagger whose "
                        f"features differ; retrain it with `tagger train`")

@@ -365,3 +365,21 @@ def test_eval_names_a_few_bad_lines_of_a_file_then_counts_the_rest(runner, seed_
     gz.write_bytes(gzip.compress((ROOT / "labels" / "seeds.jsonl").read_bytes()))
     r = runner.invoke(app, ["eval", str(gz), "-m", str(seed_model), "-f", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["paragraphs"] == 111
+
+
+def test_promoting_a_model_keeps_the_one_it_replaces_as_a_version(runner, tmp_path, monkeypatch, seed_model):
+    import shutil
+
+    home = _home(tmp_path, monkeypatch)
+    default = home / "models" / "default"
+    shutil.copytree(seed_model, default)  # a default that is in no version, like the shipped model
+    shipped = json.loads((default / "meta.json").read_text())
+    r = runner.invoke(app, ["train", "--folds", "3", "--force"])
+    assert r.exit_code == 0 and "It is now the default model" in r.stderr, r.output
+    kept = [v for v in (home / "models" / "versions").iterdir()
+            if json.loads((v / "meta.json").read_text())["weights_sha256"] == shipped["weights_sha256"]]
+    assert len(kept) == 1 and f"The model it replaces is kept as {kept[0]}." in r.stderr
+    assert (kept[0] / "weights.npz").read_bytes() == (seed_model / "weights.npz").read_bytes()
+    r = runner.invoke(app, ["train", "--folds", "3", "--force"])  # the one replaced now is already a version
+    assert r.exit_code == 0 and "kept as" not in r.stderr
+    assert len(list((home / "models" / "versions").iterdir())) == 3
