@@ -91,8 +91,11 @@ class Line(NamedTuple):
 
 
 def clean(text: str) -> str:
-    """Text of a line as the rules see it: entities, invisibles and extra spaces removed."""
+    """Text of a line as the rules see it: entities, invisibles, U+FFFD (a byte that did not
+    decode) and extra spaces removed."""
     text = strip_invisibles(strip_entities(text))
+    if "\ufffd" in text:  # a download cut mid-letter must not turn "دلالات" into a paragraph
+        text = text.replace("\ufffd", " ")
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text  # already single-spaced: printable text has no white space but " " (3x faster)
     return " ".join(text.split())  # str.split(): the same white space as \s

@@ -64,6 +64,15 @@ def test_page_furniture_is_not_content(line):
     assert line_kind(line) not in ("heading", "body")
 
 
+@pytest.mark.parametrize("line", ["دلالات", "إضغط هنا للإشتراك", "TT"])
+def test_furniture_cut_mid_letter_is_still_furniture(line):
+    """A download cut in the middle of the last letter leaves U+FFFD at the end of the line."""
+    assert line_kind(line + "\ufffd") == line_kind(line)
+    text = "عنوان المقال\n\nوقال المسؤول إن الحدود مع تركيا مغلقة أمام المهربين منذ يومين.\n\n" + line + "\ufffd"
+    [art] = segment(text)
+    assert [p.text for p in art.paragraphs] == ["وقال المسؤول إن الحدود مع تركيا مغلقة أمام المهربين منذ يومين."]
+
+
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name)
 def test_no_furniture_reaches_paragraphs(seed):
     for a in segment(seed.read_text(encoding="utf-8")):
