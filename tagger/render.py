@@ -107,6 +107,12 @@ def eval_table(report: dict) -> Table:
     return t
 
 
+def _feature(name: str) -> str:
+    """An n-gram as `explain` lists it: `w:` + words, or `c:` + characters in quotes, so that a
+    character n-gram's boundary spaces show and it is not mistaken for the word it resembles."""
+    return f'c:"{name[2:]}"' if name.startswith("c:") else name
+
+
 def explanation_panel(article: TaggedArticle, paragraph, explanations) -> Table:
     """A paragraph with each explained topic: its words shaded by contribution, and the top n-grams."""
     t = Table(title=Text(f"{article.source} · article {article.article} · paragraph {paragraph.index}",
@@ -122,8 +128,8 @@ def explanation_panel(article: TaggedArticle, paragraph, explanations) -> Table:
                 continue
             style = ("bold green" if strength > 0.5 else "green") if w > 0 else ("bold red" if strength > 0.5 else "red")
             text.stylize(style, s, end)
-        up = ", ".join(f"{c.feature[2:].strip()} +{c.weight:.2f}" for c in e.up)
-        down = ", ".join(f"{c.feature[2:].strip()} {c.weight:.2f}" for c in e.down)
+        up = ", ".join(f"{_feature(c.feature)} +{c.weight:.2f}" for c in e.up)
+        down = ", ".join(f"{_feature(c.feature)} {c.weight:.2f}" for c in e.down)
         why = Text.assemble(text, "\n", ("up: ", "bold green"), up or "—", "\n", ("down: ", "bold red"), down or "—")
         t.add_row(Text(f"{e.topic}\n{e.score:.2f}", style="bold"), why)
     return t

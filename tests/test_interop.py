@@ -191,3 +191,21 @@ def test_import_of_a_csv_without_a_labels_column_is_refused(runner, tmp_path):
                             "--labels", str(tmp_path / "none")])
     assert r.exit_code == 1 and "no \"text\" and \"labels\" columns; nothing imported" in r.stderr
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_explain_on_a_terminal_tells_character_ngrams_from_words(seed_model):
+    from rich.console import Console
+
+    from tagger.classify import classify_text
+    from tagger.render import explanation_panel
+
+    model = TopicModel.load(seed_model)
+    text = (ROOT / "seeds" / "002_c4ed5918ed66c263.txt").read_text(encoding="utf-8")
+    art = classify_text(text, model=model)[0]
+    p = art.paragraphs[11]
+    exps = explain(model, p.text, ["border_security"], 8)
+    console = Console(width=400, record=True, color_system=None)
+    console.print(explanation_panel(art, p, exps))
+    shown = console.export_text()
+    for c in exps[0].up + exps[0].down:
+        assert (f'c:"{c.feature[2:]}"' if c.feature.startswith("c:") else c.feature) in shown
