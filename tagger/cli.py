@@ -47,6 +47,11 @@ TaxonomyOpt = Annotated[Optional[Path], typer.Option(
     "--taxonomy", help="Taxonomy JSON \\[default: labels/taxonomy.json].", show_default=False)]
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun, plural unless one: "1 label", "3,503 labels"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def err(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -155,8 +160,8 @@ def classify(
             err(f"Warning: {n}")
         for e in summary.errors:
             err(f"Error: {e}")
-        err(f"dask: {summary.partitions} partitions, {summary.articles_in} articles in, "
-            f"{summary.records_out} records out" + (f", written to {output}" if output else ""))
+        err(f"dask: {count(summary.partitions, 'partition')}, {count(summary.articles_in, 'article')} in, "
+            f"{count(summary.records_out, 'record')} out" + (f", written to {output}" if output else ""))
         failed = len(summary.errors) + (summary.articles_in != summary.records_out)
     else:
         as_text = level.value if fmt is Format.jsonl and jobs > 1 else None
@@ -413,9 +418,10 @@ def label(
         raise fail(e)
     for e in errors:
         err(f"Error: {e}")
-    err(f"{stats.decided} decisions saved to {store} ({stats.skipped} skipped"
-        + (f", {queue.passed_over} near-copies passed over" if queue.passed_over else "") + "). "
-        "Run `tagger train` to build a model from them.")
+    err(f"{count(stats.decided, 'decision')} saved to {store} ({stats.skipped} skipped"
+        + (f", {count(queue.passed_over, 'near-copy', 'near-copies')} passed over" if queue.passed_over else "")
+        + ")."
+        + (" Run `tagger train` to build a model from them." if stats.decided else ""))
     if errors:
         raise typer.Exit(1)
 
@@ -501,7 +507,7 @@ def review(
     with raw_keys() as read_key:
         stats = run(queue, topics, store, annotator, Console(), read_key, rtl=use_rtl,
                     preselect=lambda it: current.get(it.candidate.hash, set()), action=REVIEWED)
-    err(f"{stats.decided} paragraphs confirmed or corrected in {store}.")
+    err(f"{count(stats.decided, 'paragraph')} confirmed or corrected in {store}.")
 
 
 @app.command()
@@ -601,7 +607,7 @@ def labels_export(
             output.write_text(text, encoding="utf-8")
         except OSError as e:
             raise fail(TaggerError(f"cannot write {output} ({e.strerror or e}); give a file in a folder that exists"))
-        err(f"Exported {len(recs)} labels to {output}")
+        err(f"Exported {count(len(recs), 'label')} to {output}")
     else:
         sys.stdout.write(text)
 
@@ -637,8 +643,8 @@ def labels_import(
             f"{new.text[:60]}")
     for r in report.unknown:
         err(f"Skipped {r.hash}: labels {list(r.labels)} are not all in the taxonomy")
-    err(f"Imported {report.added} labels into {store}; {report.duplicates} already present, "
-        f"{len(report.conflicts)} conflicts, {len(report.unknown)} with unknown topics.")
+    err(f"Imported {count(report.added, 'label')} into {store}; {report.duplicates:,} already present, "
+        f"{count(len(report.conflicts), 'conflict')}, {len(report.unknown):,} with unknown topics.")
     if report.conflicts or report.unknown:
         raise typer.Exit(1)
 

@@ -202,7 +202,8 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
     while True:
         if item is None:
             console.clear()
-            console.print(Text(f"scoring the pool… {queue.scored} paragraphs so far", style="dim"))
+            if not queue.done:  # a review's queue is complete from the start
+                console.print(Text(f"scoring the pool… {queue.scored} paragraphs so far", style="dim"))
             item = queue.pop()
             if item is None:
                 if queue.error is not None:

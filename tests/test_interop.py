@@ -81,7 +81,7 @@ def test_import_cli_reports_conflicts_and_exits_1(runner, tmp_path):
     r = runner.invoke(app, ["labels", "import", str(DATA / "doccano_textcat.jsonl"), "--from", "doccano",
                             "--store", str(store), "--labels", str(tmp_path / "none")])
     assert r.exit_code == 1
-    assert "Conflict:" in r.stderr and "Imported 1 labels" in r.stderr
+    assert "Conflict:" in r.stderr and "Imported 1 label into" in r.stderr
 
 
 def test_kappa_matches_scikit_learn(runner, tmp_path):

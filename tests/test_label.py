@@ -261,7 +261,7 @@ def test_label_passes_over_a_near_copy_of_a_paragraph_already_asked(tmp_path, ne
     child.expect("Nothing left to label")
     child.expect(pexpect.EOF)
     assert len(stored(store)) == asked
-    assert ("1 near-copies passed over" in child.before) == (near != "0")
+    assert ("1 near-copy passed over" in child.before) == (near != "0")
 
 
 def test_raw_keys_splits_a_burst_into_single_keys():
