@@ -126,8 +126,9 @@ class _Watched:
 
 def iter_partition(part: Partition, model: TopicModel, model_name: str = "default"
                    ) -> Iterator[TaggedArticle | TaggerError | Notice]:
-    """Tag one partition, streaming; its failure is yielded as the error, and a `Notice` comes
-    before the empty record of a text that held no article."""
+    """Tag one partition, streaming; its failure is yielded as the error. A `Notice` comes before
+    the empty record of a text that held no article, and after the records of a text with bytes
+    that did not decode."""
     from .classify import classify_records, tag_stream
     from .segment import iter_articles, iter_lines
 

@@ -112,7 +112,7 @@ def decode(data: bytes, name: str = "-") -> tuple[str, str]:
     if enc is None:
         try:
             return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError as e:
+        except UnicodeDecodeError:
             if _mostly_utf8(0, data):
                 return data.decode("utf-8", "replace"), "utf-8"
             enc = legacy_encoding(data[:65536], name)
