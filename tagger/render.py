@@ -103,7 +103,9 @@ def eval_table(report: dict) -> Table:
         t.add_column(col, justify="left" if col == "topic" else "right", no_wrap=col == "topic")
     for topic, m in report["per_topic"].items():
         t.add_row(topic, str(m["support"]), f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
-    t.add_row("macro", "", "", "", f"{report['macro_f1']:.3f}", style="bold")
+    over = report.get("macro_over", list(report["per_topic"]))
+    t.add_row("macro" if len(over) == len(report["per_topic"]) else f"macro ({len(over)} topics)", "", "", "",
+              f"{report['macro_f1']:.3f}", style="bold")
     return t
 
 

@@ -317,8 +317,14 @@ def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[st
     if seen:
         warn(f"{seen} of these {len(recs)} paragraphs were in the model's training labels: "
              "the figures flatter it; evaluate on held-out labels")
+    # a topic with no positive label here has no recall to measure: its F1 of 0 would say nothing
+    # about the model, so the macro average is over the topics the file has positives for
+    present = [t for t, m in per.items() if m["support"]] or list(per)
+    if len(present) < len(per):
+        warn(f"no positive label for {', '.join(t for t in per if t not in present)} in these files: "
+             "macro-F1 is over the other topics")
     return {"paragraphs": len(recs), "seen_in_training": seen, "per_topic": per,
-            "macro_f1": round(float(np.mean([m["f1"] for m in per.values()])), 4)}
+            "macro_f1": round(float(np.mean([per[t]["f1"] for t in present])), 4), "macro_over": present}
 
 
 @dataclass(frozen=True)

@@ -383,3 +383,16 @@ def test_promoting_a_model_keeps_the_one_it_replaces_as_a_version(runner, tmp_pa
     r = runner.invoke(app, ["train", "--folds", "3", "--force"])  # the one replaced now is already a version
     assert r.exit_code == 0 and "kept as" not in r.stderr
     assert len(list((home / "models" / "versions").iterdir())) == 3
+
+
+def test_eval_averages_over_the_topics_the_file_has_positives_for(runner, seed_model, tmp_path):
+    rows = [json.loads(x) for x in (ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    no_arms = [r for r in rows if "arms_deals" not in r["labels"]]
+    f = tmp_path / "no_arms.jsonl"
+    f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in no_arms), encoding="utf-8")
+    r = runner.invoke(app, ["eval", str(f), "-m", str(seed_model), "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    assert rep["per_topic"]["arms_deals"]["support"] == 0 and rep["macro_over"] == TOPICS[1:]
+    assert rep["macro_f1"] == pytest.approx(sum(rep["per_topic"][t]["f1"] for t in TOPICS[1:]) / 3, abs=1e-3)
+    assert "no positive label for arms_deals in these files" in r.stderr
