@@ -218,6 +218,11 @@ def _current_meta(path: Path) -> dict | None:
         return None
 
 
+def _guide(topics) -> str:
+    """The topics as a label session's help lists them: key, id, name and definition."""
+    return "\n".join(f"{k} {t.id} ({t.name}): {t.description}" for k, t in enumerate(topics, 1))
+
+
 def _keep_as_version(default: Path, meta: dict | None, versions: Path) -> Path | None:
     """Copy the model at `default` into `versions` (named by when it was trained) unless a version
     there already holds the same weights, so that replacing it can be undone. Returns the copy."""
@@ -276,7 +281,7 @@ def train(
     """
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
     from .render import metrics_table
-    from .train import baseline_of, previous_cv
+    from .train import baseline_of, compare
     from .train import train as run
 
     label_paths = labels or [default_labels_dir()]
@@ -296,8 +301,15 @@ def train(
         Console(stderr=True).print(metrics_table(result.meta, previous))
         err(f"Saved model to {dest}")
         if out is None:
-            new_f1 = result.meta["cv"]["macro_f1"]
-            old_f1 = (previous_cv(result.meta, previous) or {}).get("macro_f1")
+            cmp = compare(result.meta, previous)
+            new_f1, old_f1 = cmp.new_f1, cmp.old_f1
+            if cmp.new_topics:
+                err(f"New topic{'s' * (len(cmp.new_topics) > 1)} {', '.join(cmp.new_topics)}: the current model "
+                    f"never had {'them' if len(cmp.new_topics) > 1 else 'it'}, so the two are compared on the "
+                    f"{count(len(cmp.topics), 'topic')} both have (macro-F1 {new_f1:.3f} against "
+                    + (f"{old_f1:.3f})." if old_f1 is not None else "no figure).")
+                    + " Labels made before a topic existed count as not having it: review them "
+                    "(tagger review) where they might.")
             # Fewer labels can score higher on their own folds (the comparison refits the current
             # recipe on the same subset), yet make a worse model: dropping labels needs --force.
             dropped = len(baseline.hashes - set(result.hashes)) if baseline is not None else 0
@@ -316,7 +328,8 @@ def train(
                                       f"the new model is at {dest}") from None
                 err(f"It is now the default model ({default}).")
             else:
-                err(f"Not made the default: macro-F1 {new_f1:.3f} < {old_f1:.3f} of {default}. "
+                err(f"Not made the default: macro-F1 {new_f1:.3f} < {old_f1:.3f} of {default}"
+                    + (f" on the {count(len(cmp.topics), 'topic')} both have" if cmp.new_topics else "") + ". "
                     f"Use it with --model {dest}, or rerun with --force.")
     except TaggerError as e:
         raise fail(e)
@@ -371,7 +384,11 @@ def label(
     tax = taxonomy or default_taxonomy()
     try:
         append(store, [])  # a store that cannot be written is told now, not at the first decision
-        topics = [t.id for t in load_taxonomy(tax)]
+        taxonomy_topics = load_taxonomy(tax)
+        topics = [t.id for t in taxonomy_topics]
+        if len(topics) > 9:
+            raise TaggerError(f"{tax} has {len(topics)} topics; a label session toggles topics with the keys "
+                              "1-9, so it takes at most 9")
         current = read_labels([*label_paths, store])[0]
         decided = latest(current)
 
@@ -411,7 +428,8 @@ def label(
         try:
             with raw_keys() as read_key:
                 stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
-                            retrain_every=retrain_every, retrain=retrain, positives=positives, read=read)
+                            retrain_every=retrain_every, retrain=retrain, positives=positives, read=read,
+                            guide=_guide(taxonomy_topics))
         finally:
             queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:
@@ -482,6 +500,7 @@ def review(
     from .paths import default_labels_dir, default_taxonomy
     from .pool import Candidate
     from .session import raw_keys, run
+    from .taxonomy import load_taxonomy
     from .train import disagreements
 
     if not sys.stdin.isatty():
@@ -490,6 +509,10 @@ def review(
     store = store or default_labels_dir() / "session.jsonl"
     try:
         append(store, [])  # a store that cannot be written is told now, not after cross-validating
+        taxonomy_topics = load_taxonomy(taxonomy or default_taxonomy())
+        if len(taxonomy_topics) > 9:
+            raise TaggerError(f"the taxonomy has {len(taxonomy_topics)} topics; a review toggles topics with the "
+                              "keys 1-9, so it takes at most 9")
         p = load_model(model).meta_.get("params", {})
         err("cross-validating the labels…")
         topics, th, items = disagreements([*label_paths, store], taxonomy or default_taxonomy(),
@@ -506,7 +529,8 @@ def review(
     use_rtl = _use_rtl(rtl)
     with raw_keys() as read_key:
         stats = run(queue, topics, store, annotator, Console(), read_key, rtl=use_rtl,
-                    preselect=lambda it: current.get(it.candidate.hash, set()), action=REVIEWED)
+                    preselect=lambda it: current.get(it.candidate.hash, set()), action=REVIEWED,
+                    guide=_guide(taxonomy_topics))
     err(f"{count(stats.decided, 'paragraph')} confirmed or corrected in {store}.")
 
 

@@ -35,11 +35,12 @@ def metrics_table(meta: dict, previous: dict | None = None) -> Table:
     """Cross-validated per-topic precision/recall/F1 of a model, beside the model it would replace:
     measured on the same folds if `meta` holds that comparison (cv.previous), else the replaced
     model's own figures from `previous` (its meta), on the labels it was trained on."""
-    from .train import previous_cv  # only `tagger train` draws this table: keep classify's start-up light
+    from .train import compare, previous_cv  # only `tagger train` draws this table: keep classify's start-up light
 
     cv = meta["cv"]
     paired = cv.get("previous")
     before = previous_cv(meta, previous)
+    cmp = compare(meta, previous)
     if paired:
         caption = (f"previous F1: the current model's recipe ({paired['features']}, C={paired['C']:g}) refitted in "
                    f"the same folds on the {paired['trained_on']} paragraphs it was trained on, scored on the same "
@@ -59,13 +60,16 @@ def metrics_table(meta: dict, previous: dict | None = None) -> Table:
         row = [topic, str(m["support"]), f"{meta['thresholds'].get(topic, 0):.3f}" if "thresholds" in meta else "",
                f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}"]
         if before:
-            pm = before.get("per_topic", {}).get(topic)
-            row.append(f"{pm['f1']:.3f}" if pm else "—")
+            pm = before.get("per_topic", {}).get(topic) if topic not in cmp.new_topics else None
+            row.append(f"{pm['f1']:.3f}" if pm else "—")  # "—": a topic the current model never had
         t.add_row(*row)
     row = ["macro", "", "", "", "", f"{cv['macro_f1']:.3f}"]
     if before:
-        row.append(f"{before.get('macro_f1', 0):.3f}")
+        row.append("—" if cmp.new_topics else f"{before.get('macro_f1', 0):.3f}")
     t.add_row(*row, style="bold")
+    if before and cmp.new_topics:
+        t.add_row(f"macro, {len(cmp.topics)} shared", "", "", "", "", f"{cmp.new_f1:.3f}",
+                  "—" if cmp.old_f1 is None else f"{cmp.old_f1:.3f}", style="bold")
     return t
 
 

@@ -37,7 +37,7 @@ The model's suggestion is pre-selected: press Enter to accept it, or toggle topi
 their numbers first. 0 saves "no topic" at once. s skips (asked again next session),
 u takes back your last decision and shows it again, q quits. Every decision is saved
 to the label store before the next paragraph appears, so quitting (or a crash) never
-loses a decision. Judge each paragraph on its own text against TAXONOMY.md."""
+loses a decision. Judge each paragraph on its own text against the topics below."""
 
 
 @dataclass
@@ -165,9 +165,10 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
         read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
         retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
         preselect: Callable[[Item], set[str]] | None = None, read: ReadProgress | None = None,
-        action: str = "label") -> Stats:
+        action: str = "label", guide: str = "") -> Stats:
     """Run the session until the pool is exhausted or the annotator quits. With `read` (the pool's
-    input progress), the screen shows how far scoring has got. `action` is recorded on each decision."""
+    input progress), the screen shows how far scoring has got. `action` is recorded on each decision;
+    `guide` (the topics' definitions) is shown with the help."""
     stats = Stats()
     retrain_lock = threading.Lock()
 
@@ -219,7 +220,7 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
         if key in ("q", "Q", "\x04", "\x03"):
             return stats
         if key == "?":
-            stats.message = LONG_HELP
+            stats.message = LONG_HELP + ("\n\n" + guide if guide else "")
         elif key.isdigit() and 1 <= int(key) <= len(topics):
             selected ^= {topics[int(key) - 1]}
         elif key == "0":

@@ -33,11 +33,15 @@ def load_taxonomy(path: str | Path) -> list[Topic]:
     if not isinstance(raw, list) or not raw:
         raise BadLabels(f"{path}: the taxonomy must be a non-empty JSON list of topics")
     topics, seen = [], set()
-    for i, item in enumerate(raw):
+    for i, item in enumerate(raw, 1):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not _ID.match(item["id"]):
             raise BadLabels(f"{path}: topic {i} needs an \"id\" of lower-case letters, digits and _")
         if item["id"] in seen:
             raise BadLabels(f"{path}: topic id {item['id']!r} appears twice")
+        missing = [k for k in ("name", "description") if not isinstance(item.get(k), str) or not item[k].strip()]
+        if missing:
+            raise BadLabels(f"{path}: topic {item['id']!r} needs a {' and a '.join(repr(k) for k in missing)} "
+                            "(text): they are what annotators read when they label it")
         seen.add(item["id"])
-        topics.append(Topic(item["id"], str(item.get("name", "")), str(item.get("description", ""))))
+        topics.append(Topic(item["id"], item["name"], item["description"]))
     return topics

@@ -109,6 +109,33 @@ def previous_cv(meta: dict, previous: dict | None) -> dict | None:
     return meta["cv"].get("previous") or (previous or {}).get("cv")
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A new model's macro-F1 beside the current one's, over the topics both have: a topic the
+    current model never had scores 0 for it and would flatter the new one."""
+
+    new_f1: float
+    old_f1: float | None
+    topics: tuple[str, ...]  # the topics compared
+    new_topics: tuple[str, ...]  # topics only the new model has
+
+
+def compare(meta: dict, previous: dict | None) -> Comparison:
+    """The figures `tagger train` decides promotion on (`previous` is the current model's meta)."""
+    per = meta["cv"]["per_topic"]
+    before = previous_cv(meta, previous) or {}
+    old_topics = (previous or {}).get("topics") or list(per)
+    shared = tuple(t for t in per if t in old_topics)
+    new_only = tuple(t for t in per if t not in old_topics)
+    if not new_only:
+        return Comparison(meta["cv"]["macro_f1"], before.get("macro_f1"), shared, ())
+    old_per = before.get("per_topic") or {}
+    old = [old_per[t]["f1"] for t in shared if t in old_per]
+    return Comparison(round(float(np.mean([per[t]["f1"] for t in shared])), 4) if shared else meta["cv"]["macro_f1"],
+                      round(float(np.mean(old)), 4) if shared and len(old) == len(shared) else None,
+                      shared, new_only)
+
+
 def load_training_set(labels: Sequence[str | Path], taxonomy: str | Path,
                       warn: Callable[[str], None] = lambda m: None) -> TrainingSet:
     """Read label files, keep the latest decision per paragraph, check every label is a known topic."""

@@ -396,3 +396,27 @@ def test_eval_averages_over_the_topics_the_file_has_positives_for(runner, seed_m
     assert rep["per_topic"]["arms_deals"]["support"] == 0 and rep["macro_over"] == TOPICS[1:]
     assert rep["macro_f1"] == pytest.approx(sum(rep["per_topic"][t]["f1"] for t in TOPICS[1:]) / 3, abs=1e-3)
     assert "no positive label for arms_deals in these files" in r.stderr
+
+
+def test_a_new_topic_is_compared_on_the_topics_both_models_have(runner, tmp_path, monkeypatch):
+    home = _home(tmp_path, monkeypatch)
+    assert runner.invoke(app, ["train", "--folds", "3"]).exit_code == 0
+    tax = json.loads((home / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
+    tax.append({"id": "names_iran", "name": "ذكر إيران", "description": "The paragraph names Iran (إيران)."})
+    (home / "labels" / "taxonomy.json").write_text(json.dumps(tax, ensure_ascii=False), encoding="utf-8")
+    rows = [json.loads(x) for x in (home / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    for r in rows:  # the new topic's definition applied to each paragraph
+        r["labels"] = sorted(set(r["labels"]) | ({"names_iran"} if "إيران" in r["text"] else set()))
+    (home / "labels" / "seeds.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                                 encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", "160")
+    r = runner.invoke(app, ["train", "--folds", "3"])
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.stderr.split())
+    assert "New topic names_iran: the current model never had it, so the two are compared on the 4 topics both have" \
+        in said and "review them (tagger review)" in said
+    [row] = [line for line in r.stderr.splitlines() if line.lstrip("│ ").startswith("names_iran")]
+    assert row.rstrip(" │").endswith("—")  # no previous figure for a topic it never had
+    meta = json.loads((sorted((home / "models" / "versions").iterdir())[-1] / "meta.json").read_text())
+    shared = sum(meta["cv"]["per_topic"][t]["f1"] for t in TOPICS) / 4
+    assert f"macro-F1 {shared:.3f} against" in said

@@ -361,6 +361,30 @@ def test_label_with_a_store_it_cannot_write_says_so_before_the_session_opens(tmp
     assert child.before.strip() == f"Error: cannot write the label file {store} (Is a directory); nothing was written"
 
 
+def test_help_lists_each_topic_with_its_definition(tmp_path):
+    store = tmp_path / "session.jsonl"
+    child = spawn(store)
+    child.expect("0 labeled")
+    child.send("?")
+    child.expect(r"1 arms_deals \(")
+    child.expect(r"4 kurdish_groups \(")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_a_taxonomy_of_more_than_nine_topics_is_refused_before_the_session_opens(tmp_path):
+    tax = tmp_path / "taxonomy.json"
+    tax.write_text(json.dumps([{"id": f"t{i}", "name": f"n{i}", "description": f"d{i}"} for i in range(10)]),
+                   encoding="utf-8")
+    store = tmp_path / "session.jsonl"
+    child = spawn(store, "--taxonomy", str(tax))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "has 10 topics; a label session toggles topics with the keys 1-9, so it takes at most 9" in \
+        " ".join(child.before.split())
+
+
 def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path, seed_model):
     labels = tmp_path / "labels.jsonl"
     rows = [json.loads(x) for x in (ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]

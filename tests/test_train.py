@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -84,3 +85,19 @@ def test_best_threshold_maximises_f1():
     y = np.array([0, 0, 1, 1, 1])
     p = np.array([0.1, 0.42, 0.45, 0.8, 0.9])
     assert 0.42 < best_threshold(y, p) <= 0.45
+
+
+@pytest.mark.parametrize("topics, says", [
+    ([{"id": "sport", "name": "رياضة"}], "topic 'sport' needs a 'description'"),
+    ([{"id": "sport", "name": "", "descripton": "typo"}], "topic 'sport' needs a 'name' and a 'description'"),
+    ([{"id": "sport", "name": ["x"], "description": "d"}], "topic 'sport' needs a 'name'"),
+    ([{"id": "a", "name": "n", "description": "d"}, {"id": "B!", "name": "n", "description": "d"}],
+     "topic 2 needs an \"id\""),
+])
+def test_a_taxonomy_topic_without_what_annotators_read_is_refused(tmp_path, topics, says):
+    from tagger.taxonomy import load_taxonomy
+
+    tax = tmp_path / "taxonomy.json"
+    tax.write_text(json.dumps(topics, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(BadLabels, match=re.escape(says)):
+        load_taxonomy(tax)
