@@ -218,6 +218,13 @@ def _current_meta(path: Path) -> dict | None:
         return None
 
 
+def _warn_unknown_topics(records, topics: list[str], fate: str) -> None:
+    """Say which labels in use are not topics of the taxonomy (a topic removed, a typo)."""
+    unknown = sorted({lab for r in records for lab in r.labels} - set(topics))
+    if unknown:
+        err(f"Warning: labels {', '.join(unknown)} are not topics of the taxonomy; {fate}")
+
+
 def _guide(topics) -> str:
     """The topics as a label session's help lists them: key, id, name and definition."""
     return "\n".join(f"{k} {t.id} ({t.name}): {t.description}" for k, t in enumerate(topics, 1))
@@ -624,6 +631,7 @@ def labels_export(
         raise fail(e)
     for w in warnings:
         err(f"Warning: {w}")
+    _warn_unknown_topics(records, topics, "written as they are")
     recs = [r for d in per_annotator(records).values() for r in d.values()]
     text = export(recs, to.value, topics)
     if output:
@@ -697,6 +705,7 @@ def labels_stats(
         raise fail(e)
     for w in warnings:
         err(f"Warning: {w}")
+    _warn_unknown_topics(records, topics, "not counted")
     st = label_stats(records, topics)
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table:
         from rich.console import Console

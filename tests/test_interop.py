@@ -209,3 +209,14 @@ def test_explain_on_a_terminal_tells_character_ngrams_from_words(seed_model):
     shown = console.export_text()
     for c in exps[0].up + exps[0].down:
         assert (f'c:"{c.feature[2:]}"' if c.feature.startswith("c:") else c.feature) in shown
+
+
+@pytest.mark.parametrize("cmd, fate", [(["labels", "stats", "-f", "json"], "not counted"),
+                                       (["labels", "export", "--to", "csv"], "written as they are")])
+def test_labels_of_a_topic_no_longer_in_the_taxonomy_are_named(runner, tmp_path, cmd, fate):
+    f = tmp_path / "l.jsonl"
+    append(f, [LabelRecord("نص عن السفن في المضيق", ("maritime_security",), annotator="a"),
+               LabelRecord("نص عن الحدود", ("border_security",), annotator="a")])
+    r = runner.invoke(app, [*cmd, "--labels", str(f)])
+    assert r.exit_code == 0
+    assert f"Warning: labels maritime_security are not topics of the taxonomy; {fate}" in r.stderr
