@@ -185,6 +185,15 @@ def spawn(store, *extra, env=None, pool=POOL):
                          encoding="utf-8", timeout=60, dimensions=(60, 140), cwd=str(ROOT), env=env)
 
 
+def refused(store, *extra, pool=POOL) -> str:
+    """What `tagger label` says when it refuses to open a session (it must exit 1 at once)."""
+    child = spawn(store, *extra, pool=pool)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    return " ".join(child.before.split())
+
+
 def stored(store):
     return [json.loads(line) for line in store.read_text(encoding="utf-8").splitlines()]
 
@@ -343,22 +352,15 @@ def test_label_without_a_terminal_is_a_clear_error(runner):
 
 def test_label_on_a_missing_source_says_so_before_the_session_opens(tmp_path):
     store = tmp_path / "session.jsonl"
-    child = spawn(store, pool=str(tmp_path / "typo.jsonl.gz"))
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
-    assert child.before.strip() == f"Error: {tmp_path / 'typo.jsonl.gz'}: no such file or directory"
+    assert refused(store, pool=str(tmp_path / "typo.jsonl.gz")) == \
+        f"Error: {tmp_path / 'typo.jsonl.gz'}: no such file or directory"
     assert not store.exists()
 
 
 def test_label_with_a_store_it_cannot_write_says_so_before_the_session_opens(tmp_path):
     store = tmp_path / "a-folder"
     store.mkdir()
-    child = spawn(store)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
-    assert child.before.strip() == f"Error: cannot write the label file {store} (Is a directory); nothing was written"
+    assert refused(store) == f"Error: cannot write the label file {store} (Is a directory); nothing was written"
 
 
 def test_help_lists_each_topic_with_its_definition(tmp_path):
@@ -376,13 +378,8 @@ def test_a_taxonomy_of_more_than_nine_topics_is_refused_before_the_session_opens
     tax = tmp_path / "taxonomy.json"
     tax.write_text(json.dumps([{"id": f"t{i}", "name": f"n{i}", "description": f"d{i}"} for i in range(10)]),
                    encoding="utf-8")
-    store = tmp_path / "session.jsonl"
-    child = spawn(store, "--taxonomy", str(tax))
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
     assert "has 10 topics; a label session toggles topics with the keys 1-9, so it takes at most 9" in \
-        " ".join(child.before.split())
+        refused(tmp_path / "session.jsonl", "--taxonomy", str(tax))
 
 
 def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path, seed_model):
