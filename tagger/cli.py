@@ -225,6 +225,17 @@ def _warn_unknown_topics(records, topics: list[str], fate: str) -> None:
         err(f"Warning: labels {', '.join(unknown)} are not topics of the taxonomy; {fate}")
 
 
+def _session_taxonomy(path: Path) -> list:
+    """The topics of a label or review session, whose keys 1-9 toggle them: at most 9."""
+    from .taxonomy import load_taxonomy
+
+    topics = load_taxonomy(path)
+    if len(topics) > 9:
+        raise TaggerError(f"{path} has {len(topics)} topics; a label session toggles topics with the keys 1-9, "
+                          "so it takes at most 9")
+    return topics
+
+
 def _guide(topics) -> str:
     """The topics as a label session's help lists them: key, id, name and definition."""
     return "\n".join(f"{k} {t.id} ({t.name}): {t.description}" for k, t in enumerate(topics, 1))
@@ -391,11 +402,8 @@ def label(
     tax = taxonomy or default_taxonomy()
     try:
         append(store, [])  # a store that cannot be written is told now, not at the first decision
-        taxonomy_topics = load_taxonomy(tax)
+        taxonomy_topics = _session_taxonomy(tax)
         topics = [t.id for t in taxonomy_topics]
-        if len(topics) > 9:
-            raise TaggerError(f"{tax} has {len(topics)} topics; a label session toggles topics with the keys "
-                              "1-9, so it takes at most 9")
         current = read_labels([*label_paths, store])[0]
         decided = latest(current)
 
@@ -507,7 +515,6 @@ def review(
     from .paths import default_labels_dir, default_taxonomy
     from .pool import Candidate
     from .session import raw_keys, run
-    from .taxonomy import load_taxonomy
     from .train import disagreements
 
     if not sys.stdin.isatty():
@@ -516,10 +523,7 @@ def review(
     store = store or default_labels_dir() / "session.jsonl"
     try:
         append(store, [])  # a store that cannot be written is told now, not after cross-validating
-        taxonomy_topics = load_taxonomy(taxonomy or default_taxonomy())
-        if len(taxonomy_topics) > 9:
-            raise TaggerError(f"the taxonomy has {len(taxonomy_topics)} topics; a review toggles topics with the "
-                              "keys 1-9, so it takes at most 9")
+        taxonomy_topics = _session_taxonomy(taxonomy or default_taxonomy())
         p = load_model(model).meta_.get("params", {})
         err("cross-validating the labels…")
         topics, th, items = disagreements([*label_paths, store], taxonomy or default_taxonomy(),
@@ -728,6 +732,7 @@ def main() -> None:
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         err("Error: standard output is closed; redirect it to a file or to /dev/null")
         sys.exit(1)
+    gone = False  # stdout is no use any more: its reader left, or it cannot be written
     try:
         code = app(standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
@@ -740,23 +745,25 @@ def main() -> None:
     except SystemExit as e:  # click exits 1 when the reader of a pipe is gone; that is not a failure
         code = 0 if _pipe_gone() else e.code
     except BrokenPipeError:
-        code = 0
+        code, gone = 0, True
     except OSError as e:  # writing the output: a full disk, an I/O error
         err(f"Error: cannot write the output ({e.strerror or e})")
-        code = 1
+        code, gone = 1, True
     code = code if isinstance(code, int) else 0
     if code == 130:  # typer turns Ctrl-C into exit code 130
         err("Interrupted.")
-    if code == 0 and not _pipe_gone():
+    gone = gone or _pipe_gone()
+    if code == 0 and not gone:
         try:
             sys.stdout.flush()
         except BrokenPipeError:
-            pass
+            gone = True
         except OSError as e:
             err(f"Error: cannot write the output ({e.strerror or e})")
-            code = 1
-    try:  # nothing more reaches a pipe whose reader is gone, not even at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+            code, gone = 1, True
+    if gone:
+        try:  # nothing more is written there, not even by the flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
     sys.exit(code)
