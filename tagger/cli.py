@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import Notice, TaggerError
+from .errors import InputNotFound, Notice, TaggerError
 
 app = typer.Typer(
     help="Tag Arabic news articles and their paragraphs by topic.",
@@ -392,7 +392,7 @@ def label(
 
     if not sys.stdin.isatty():
         raise fail(TaggerError("tagger label needs a terminal (stdin is not one); run it in a terminal"))
-    missing = [e for e in expand(sources) if isinstance(e, TaggerError)]
+    missing = [e for e in expand(sources) if isinstance(e, InputNotFound)]
     if missing:  # a typo in a path is told before the session opens, not after
         for e in missing[:-1]:
             err(f"Error: {e}")
@@ -746,9 +746,13 @@ def main() -> None:
         code = 0 if _pipe_gone() else e.code
     except BrokenPipeError:
         code, gone = 0, True
-    except OSError as e:  # writing the output: a full disk, an I/O error
-        err(f"Error: cannot write the output ({e.strerror or e})")
-        code, gone = 1, True
+    except OSError as e:  # writing the output (a full disk, an I/O error), or a file no command caught
+        if e.filename is not None:
+            err(f"Error: {e.filename}: {e.strerror or e}")
+            code = 1
+        else:
+            err(f"Error: cannot write the output ({e.strerror or e})")
+            code, gone = 1, True
     code = code if isinstance(code, int) else 0
     if code == 130:  # typer turns Ctrl-C into exit code 130
         err("Interrupted.")

@@ -24,9 +24,12 @@ def tune_malloc() -> None:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc
         return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     for name, value in MALLOC.items():
-        value = int(os.environ.setdefault(name, str(value)))
-        mallopt(_MALLOPT[name], value)
+        try:
+            mallopt(_MALLOPT[name], int(os.environ.setdefault(name, str(value))))
+        except (ValueError, OverflowError, ctypes.ArgumentError):  # the user's own setting, as glibc reads it
+            pass
 
 
 def main() -> None:

@@ -137,8 +137,10 @@ def parse(path: Path, fmt: str) -> Iterator[LabelRecord]:
             if "text" not in row or "labels" not in row:
                 raise BadLabels(f"{path}: no \"text\" and \"labels\" columns; nothing imported")
             try:
+                if row["text"] is None:
+                    raise ValueError("no text in this row")
                 yield from_csv_row(row)
-            except ValueError as e:  # the "source" column is not JSON
+            except ValueError as e:  # no text, or the "source" column is not JSON
                 raise BadLabels(f"{path}:{n}: not a csv record ({e}); nothing imported") from None
         return
     for n, line in enumerate(text.splitlines(), 1):

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import os
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,7 +149,7 @@ def read_labels(paths: Iterable[str | Path]) -> tuple[list[LabelRecord], list[st
                                     last = not raw.endswith(b"\n")
                                     why = "truncated last line (interrupted write?)" if last else str(e)
                                     warnings.append(f"{f}:{n}: skipped: {why}")
-                    except (OSError, EOFError) as e:  # a damaged gzip file
+                    except (OSError, EOFError, zlib.error) as e:  # a damaged gzip file
                         warnings.append(f"{f}: unreadable after line {n} ({e}); the lines before it are kept")
             if bad > WARNINGS_PER_FILE:
                 warnings.append(f"{f}: {bad - WARNINGS_PER_FILE:,} more lines skipped")
@@ -189,7 +190,9 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
                 fh.seek(size - 1)
                 if fh.read(1) != b"\n":
                     data = b"\n" + data
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:  # os.write may write less than asked (a full disk): the rest, or an error
+            view = view[os.write(fd, view):]
         os.fsync(fd)
     except OSError as e:
         raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); "

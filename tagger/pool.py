@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -116,7 +117,7 @@ def jsonl_records(path: Path, progress: ReadProgress | None = None, skipped: lis
                 progress.done = base + _size(path)
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
-    except (OSError, EOFError, UnicodeDecodeError) as e:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:
         raise BadInput(f"{path}: cannot read as JSONL ({e})") from None
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
@@ -93,6 +94,20 @@ def legacy_encoding(head: bytes, name: str = "-") -> str:
     return "cp1256"
 
 
+class _Replaced(threading.local):
+    n = 0
+
+
+_REPLACED = _Replaced()
+
+
+def _count_and_replace(e: UnicodeDecodeError) -> tuple[str, int]:
+    """The "replace" error handler that also counts, in this thread, the sequences it replaced."""
+    _REPLACED.n += 1
+    return "\ufffd", e.end
+
+
+codecs.register_error("tagger-replace", _count_and_replace)
 _HIGH = bytes(range(128, 256))
 DAMAGE_SHARE = 0.01
 
@@ -103,7 +118,7 @@ def _mostly_utf8(seen_high: int, block: bytes) -> bool:
     fail to decode. Windows-1256 Arabic read as UTF-8 fails on most of them."""
     bad = block.decode("utf-8", "replace").count("\ufffd")
     high = seen_high + len(block) - len(block.translate(None, _HIGH))
-    return bad <= max(2, DAMAGE_SHARE * high)
+    return bad <= max(1, DAMAGE_SHARE * high)
 
 
 def decode(data: bytes, name: str = "-") -> tuple[str, str]:
@@ -147,25 +162,26 @@ class _Decoded:
     def __init__(self, fh: BinaryIO, enc: str, first: bytes = b"", errors: str = "strict") -> None:
         self.fh, self.enc, self.first, self.errors, self.replaced = fh, enc, first, errors, 0
 
+    def _decode(self, dec, block: bytes, final: bool = False) -> str:
+        _REPLACED.n = 0
+        text = dec.decode(block, final)
+        self.replaced += _REPLACED.n  # counted by the handler: a U+FFFD the text holds is not damage
+        return text
+
     def __iter__(self) -> Iterator[str]:
-        dec = codecs.getincrementaldecoder(self.enc)(errors=self.errors)
-        count = self.errors == "replace"
-        real = b"\xef\xbf\xbd" if self.enc == "utf-8" else None  # a U+FFFD the text itself holds
+        errors = "tagger-replace" if self.errors == "replace" else self.errors
+        dec = codecs.getincrementaldecoder(self.enc)(errors=errors)
         block = self.first
         while True:
             if block:
-                text = dec.decode(block)
+                text = self._decode(dec, block)
                 if text:
-                    if count:
-                        self.replaced += max(0, text.count("\ufffd") - (block.count(real) if real else 0))
                     yield text
             block = self.fh.read(CHUNK)
             if not block:
                 break
-        tail = dec.decode(b"", final=True)
+        tail = self._decode(dec, b"", final=True)
         if tail:
-            if count:
-                self.replaced += tail.count("\ufffd")
             yield tail
 
 
@@ -252,7 +268,12 @@ def _walk_txt(top: Path) -> Iterator[Path | BadInput]:
         for name in names:
             if name.endswith(".txt"):
                 f = Path(root) / name
-                out.append((str(f), f if f.is_file() else
+                try:
+                    regular = f.is_file()
+                except OSError as e:  # a folder we may list but not enter
+                    out.append((str(f), BadInput(f"{f}: cannot read ({e.strerror}); skipped")))
+                    continue
+                out.append((str(f), f if regular else
                             BadInput(f"{f}: not a regular file (a broken link, a pipe); skipped")))
     return (item for _, item in sorted(out, key=lambda x: Path(x[0])))  # the order rglob gave
 

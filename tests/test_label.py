@@ -14,7 +14,7 @@ import numpy as np
 import pexpect
 import pytest
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, SEEDS
 from tagger.active import Queue, priorities, topic_weights
 from tagger.labelstore import LabelRecord, NearDuplicates, append, latest, read_labels, text_hash
 from tagger.pool import Candidate, ReadProgress, iter_candidates
@@ -355,6 +355,21 @@ def test_label_on_a_missing_source_says_so_before_the_session_opens(tmp_path):
     assert refused(store, pool=str(tmp_path / "typo.jsonl.gz")) == \
         f"Error: {tmp_path / 'typo.jsonl.gz'}: no such file or directory"
     assert not store.exists()
+
+
+def test_a_broken_link_inside_a_source_folder_does_not_stop_the_session(tmp_path):
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    (pool / "a.txt").write_bytes(SEEDS[0].read_bytes())
+    (pool / "zz.txt").symlink_to(tmp_path / "nowhere")
+    store = tmp_path / "session.jsonl"
+    child = spawn(store, pool=str(pool))
+    child.expect("0 labeled")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1  # the broken link is named at the end, and counts as a failure
+    assert "zz.txt: not a regular file" in child.before
 
 
 def test_label_with_a_store_it_cannot_write_says_so_before_the_session_opens(tmp_path):

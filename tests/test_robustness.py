@@ -275,3 +275,47 @@ def test_the_cli_keeps_numpy_buffers_in_the_heap_for_itself_and_its_workers():
     env["MALLOC_TRIM_THRESHOLD_"] = "1234567"  # what the user exported wins
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == [str(32 << 20), "1234567"]
+
+
+def test_a_corrupted_gzip_label_file_is_a_warning_not_a_traceback(runner, tmp_path):
+    import gzip
+
+    data = bytearray(gzip.compress((ROOT / "labels" / "seeds.jsonl").read_bytes()))
+    data[200:260] = bytes(b ^ 0xFF for b in data[200:260])
+    f = tmp_path / "bad.jsonl"
+    f.write_bytes(bytes(data))
+    r = runner.invoke(app, ["labels", "stats", "-l", str(f), "-f", "json"])
+    assert r.exit_code == 0 and r.exception is None, r.output
+    assert f"Warning: {f}: unreadable after line" in r.stderr
+
+
+def test_a_malloc_setting_glibc_would_not_read_does_not_stop_tagger():
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "0x100000"}
+    r = subprocess.run(TAGGER + ["--help"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+
+
+def test_an_os_error_naming_a_file_is_not_reported_as_an_output_error(monkeypatch, capsys):
+    import tagger.cli as cli
+
+    def boom(**kw):
+        raise PermissionError(13, "Permission denied", "labels/private.jsonl")
+
+    monkeypatch.setattr(cli, "app", boom)
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 1
+    assert capsys.readouterr().err == "Error: labels/private.jsonl: Permission denied\n"
+
+
+def test_a_short_write_to_the_label_store_is_completed(tmp_path, monkeypatch):
+    from tagger.labelstore import LabelRecord, append, read_labels
+
+    real = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real(fd, bytes(data[:100])))  # a disk that takes 100 bytes a time
+    store = tmp_path / "s.jsonl"
+    rec = LabelRecord("نص طويل عن الحدود " * 50, ("border_security",), annotator="a")
+    append(store, [rec])
+    monkeypatch.undo()
+    [back], warnings = read_labels([store])
+    assert warnings == [] and back.text == rec.text

@@ -121,3 +121,16 @@ def test_windows_1256_is_not_mistaken_for_damaged_utf8_nor_a_real_fffd_for_damag
     (tmp_path / "r.txt").write_bytes(real)
     for src in (read_source(tmp_path / "r.txt"), read_stream(io.BytesIO(real))):
         assert src.text == real.decode("utf-8") and src.replaced == 0 and src.damage() is None
+
+
+@pytest.mark.parametrize("bom, enc", [(codecs.BOM_UTF8, "utf-8"), (b"", "utf-16")])
+def test_a_real_fffd_in_clean_input_is_not_counted_as_damage(bom, enc):
+    text = ("نص فيه \ufffd أصلا\n" * 3)
+    data = bom + text.encode(enc)
+    src = read_stream(io.BytesIO(data))
+    assert src.text == text and src.replaced == 0 and src.damage() is None
+
+
+def test_a_short_windows_1256_text_is_not_taken_for_damaged_utf8():
+    data = "the last word: لا".encode("cp1256")
+    assert decode(data) == ("the last word: لا", "cp1256")
