@@ -192,7 +192,10 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
                     data = b"\n" + data
         view = memoryview(data)
         while view:  # os.write may write less than asked (a full disk): the rest, or an error
-            view = view[os.write(fd, view):]
+            written = os.write(fd, view)
+            if not written:
+                raise OSError(28, "No space left on device")
+            view = view[written:]
         os.fsync(fd)
     except OSError as e:
         raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); "

@@ -294,12 +294,13 @@ def restore(directory: Path) -> None:
     old one back: the model in use is then the old one, never none."""
     if directory.exists():
         return
-    olds = sorted(directory.parent.glob(f".{directory.name}{OLD}*"), key=lambda p: p.stat().st_mtime)
-    if olds:
-        try:
+    try:  # a save running now may be removing its own set-aside copy: then there is nothing to do
+        olds = sorted((p for p in directory.parent.glob(f".{directory.name}{OLD}*") if p.is_dir()),
+                      key=lambda p: p.stat().st_mtime)
+        if olds:
             olds[-1].rename(directory)
-        except OSError:
-            pass
+    except OSError:
+        pass
 
 
 def read_meta(directory: Path) -> dict:
