@@ -21,7 +21,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable, Iterator
 
 from .errors import BadLabels
 from .normalize import normalize
@@ -125,6 +125,13 @@ def label_files(path: str | Path) -> list[Path]:
 WARNINGS_PER_FILE = 5
 
 
+def _lines(raw: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """The numbered lines of an open label file, plain or gzip (told by its first two bytes)."""
+    gz = raw.read(2) == b"\x1f\x8b"
+    raw.seek(0)
+    yield from enumerate(gzip.open(raw) if gz else raw, 1)
+
+
 def read_labels(paths: Iterable[str | Path]) -> tuple[list[LabelRecord], list[str]]:
     """All decisions in the given files or directories (JSONL, plain or gzip), in order, and
     warnings for lines skipped: the first few of each file, then how many more."""
@@ -132,25 +139,22 @@ def read_labels(paths: Iterable[str | Path]) -> tuple[list[LabelRecord], list[st
     for p in paths:
         for f in label_files(p):
             bad = n = 0
-            with open(f, "rb") as raw_fh:
-                gz = raw_fh.read(2) == b"\x1f\x8b"
-                raw_fh.seek(0)
-                with (gzip.open(raw_fh) if gz else raw_fh) as fh:
-                    try:
-                        for n, raw in enumerate(fh, 1):
-                            if not raw.strip():
-                                continue
-                            try:
-                                records.append(LabelRecord.from_dict(json.loads(raw.decode("utf-8"))))
-                            except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError,
-                                    AttributeError) as e:
-                                bad += 1
-                                if bad <= WARNINGS_PER_FILE:
-                                    last = not raw.endswith(b"\n")
-                                    why = "truncated last line (interrupted write?)" if last else str(e)
-                                    warnings.append(f"{f}:{n}: skipped: {why}")
-                    except (OSError, EOFError, zlib.error) as e:  # a damaged gzip file
-                        warnings.append(f"{f}: unreadable after line {n} ({e}); the lines before it are kept")
+            with open(f, "rb") as fh:
+                try:
+                    for n, raw in _lines(fh):
+                        if not raw.strip():
+                            continue
+                        try:
+                            records.append(LabelRecord.from_dict(json.loads(raw.decode("utf-8"))))
+                        except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError,
+                                AttributeError) as e:
+                            bad += 1
+                            if bad <= WARNINGS_PER_FILE:
+                                last = not raw.endswith(b"\n")
+                                why = "truncated last line (interrupted write?)" if last else str(e)
+                                warnings.append(f"{f}:{n}: skipped: {why}")
+                except (OSError, EOFError, zlib.error) as e:  # a damaged gzip file
+                    warnings.append(f"{f}: unreadable after line {n} ({e}); the lines before it are kept")
             if bad > WARNINGS_PER_FILE:
                 warnings.append(f"{f}: {bad - WARNINGS_PER_FILE:,} more lines skipped")
     return records, warnings

@@ -64,9 +64,9 @@ def partitions(inputs: Iterable[str], size: int = PARTITION_RECORDS, stdin: Bina
                 try:
                     src = read_stream(stream)
                     yield Partition(n, "-", text=src.text)
-                    if src.damage():
+                    if damage := src.damage():
                         n += 1
-                        yield Partition(n, "-", notice=Notice(src.damage()))
+                        yield Partition(n, "-", notice=Notice(damage))
                 except TaggerError as e:
                     yield Partition(n, "-", error=e)
             else:
@@ -156,8 +156,8 @@ def iter_partition(part: Partition, model: TopicModel, model_name: str = "defaul
             yield from tag_stream((), part.source, model, model_name)
         else:
             yield from tag_stream(itertools.chain([first], articles), part.source, model, model_name)
-        if src is not None and src.damage():
-            yield Notice(src.damage())
+        if src is not None and (damage := src.damage()):
+            yield Notice(damage)
     except (BadInput, InputNotFound, TaggerError) as e:
         yield e
 
