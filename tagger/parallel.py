@@ -236,10 +236,12 @@ def shard_folder(out: Path) -> None:
 
 def connect(address: str, workers: int = 2):
     """A Dask client: `local` starts a LocalCluster of worker processes on loopback, whose
-    scheduler and workers log errors only (unless $DASK_LOGGING__DISTRIBUTED says otherwise):
-    a Ctrl-C would otherwise end in warnings about cancelled tasks and lost keys."""
+    scheduler and workers log only critical failures (unless $DASK_LOGGING__DISTRIBUTED says
+    otherwise): a Ctrl-C would otherwise end in warnings about cancelled tasks and lost keys, or
+    in a worker's heartbeat error when the scheduler closes first. Failed tasks still reach the
+    client, which reports them."""
     if address == "local":
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
     try:
         from distributed import Client, LocalCluster
     except ImportError:

@@ -66,6 +66,25 @@ def cluster():
         yield client
 
 
+def test_a_local_clusters_workers_log_only_critical_failures(monkeypatch):
+    """A worker whose heartbeat meets a scheduler already closed by Ctrl-C logs an ERROR with a
+    traceback; on the user's terminal that is noise after "Interrupted.", so a local cluster's
+    processes keep quiet below CRITICAL (failed tasks still reach the client)."""
+    import logging
+
+    from tagger.parallel import connect
+
+    monkeypatch.delenv("DASK_LOGGING__DISTRIBUTED", raising=False)
+    client = connect("local")
+    try:
+        levels = client.run(lambda: logging.getLogger("distributed.worker").getEffectiveLevel())
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    assert len(levels) == 2 and set(levels.values()) == {logging.CRITICAL}
+
+
 def test_dask_records_equal_the_single_process_output(cluster, corpus, seed_model, single, tmp_path):
     model = load_model(seed_model)
     got = []
