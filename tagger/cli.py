@@ -120,6 +120,7 @@ def classify(
             shard_folder(output)
     except TaggerError as e:
         raise fail(e)
+    _warn_taxonomy_drift(m.topics)
     name = model.name if model else "default"
     fmt = format or (Format.table if sys.stdout.isatty() else Format.jsonl)
     if dask is not None and fmt is Format.table:
@@ -223,6 +224,34 @@ def _warn_unknown_topics(records, topics: list[str], fate: str) -> None:
     unknown = sorted({lab for r in records for lab in r.labels} - set(topics))
     if unknown:
         err(f"Warning: labels {', '.join(unknown)} are not topics of the taxonomy; {fate}")
+
+
+def _warn_taxonomy_drift(model_topics: list[str]) -> None:
+    """Say when the taxonomy in use and the model's topics differ (a topic added but not yet
+    trained, or removed). Classifying goes on with the model's topics; a missing or broken
+    taxonomy file is not classify's business."""
+    from .paths import default_taxonomy
+    from .taxonomy import load_taxonomy
+
+    try:
+        path = default_taxonomy()
+        topics = [t.id for t in load_taxonomy(path)] if path.is_file() else None
+    except (TaggerError, OSError):
+        topics = None
+    if not topics:
+        return
+    untrained = [t for t in topics if t not in model_topics]
+    dropped = [t for t in model_topics if t not in topics]
+    try:
+        path = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    if untrained:
+        err(f"Warning: the model was trained without {', '.join(untrained)} from {path}, so "
+            f"{'it is' if len(untrained) == 1 else 'they are'} not tagged; `tagger train` adds "
+            f"{'it' if len(untrained) == 1 else 'them'}")
+    if dropped:
+        err(f"Warning: the model tags {', '.join(dropped)}, which {path} no longer has")
 
 
 def _session_taxonomy(path: Path) -> list:
