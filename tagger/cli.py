@@ -411,7 +411,7 @@ def label(
     from rich.console import Console
 
     from .active import Queue
-    from .labelstore import NearDuplicates, append, latest, read_labels
+    from .labelstore import Claims, NearDuplicates, append, latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
     from .pool import ReadProgress, iter_candidates
     from .session import raw_keys, run
@@ -469,11 +469,12 @@ def label(
                 return refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
         use_rtl = _use_rtl(rtl)
         console = Console()
+        claims = Claims(store)
         try:
             with raw_keys() as read_key:
                 stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
                             retrain_every=retrain_every, retrain=retrain, positives=positives, read=read,
-                            guide=_guide(taxonomy_topics))
+                            guide=_guide(taxonomy_topics), claims=claims)
         finally:
             queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
     except TaggerError as e:
@@ -482,6 +483,7 @@ def label(
         err(f"Error: {e}")
     err(f"{count(stats.decided, 'decision')} saved to {store} ({stats.skipped} skipped"
         + (f", {count(queue.passed_over, 'near-copy', 'near-copies')} passed over" if queue.passed_over else "")
+        + (f", {claims.elsewhere} left to another session on this store" if claims.elsewhere else "")
         + ")."
         + (" Run `tagger train` to build a model from them." if stats.decided else ""))
     if errors:

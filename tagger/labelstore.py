@@ -207,3 +207,165 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+CLAIM_TTL = 3600.0  # seconds a claim holds, whoever made it
+
+
+def _started(pid: int) -> str:
+    """When process `pid` started (clock ticks since boot, from /proc), so that a pid the system
+    reused is told from the session that had it; "" if no such process runs (or it is a zombie),
+    "?" where /proc cannot tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return ""
+        except OSError:
+            pass
+        return "?"
+    return "" if fields[0] in ("Z", "X") else fields[19]
+
+
+class Claims:
+    """Keeps two `tagger label` sessions on one store from asking the same paragraph.
+
+    Before a paragraph is shown, its session claims it with a line appended to
+    `<store>.claims` under an exclusive lock. A paragraph is not shown if another session
+    holds a claim on it, or if a decision on it reached the store after this session began.
+    A claim holds until its session releases it (skip, quit), until its process is gone
+    (same machine), or for `ttl` seconds (a session on another machine that was killed).
+    Claims never stop a session: if the claims file cannot be used, every paragraph is shown."""
+
+    def __init__(self, store: str | Path, owner: str | None = None, ttl: float = CLAIM_TTL, clock=None) -> None:
+        import socket
+        import time
+
+        self.store = Path(store)
+        self.path = self.store.with_name(self.store.name + ".claims")
+        self.host = socket.gethostname()
+        self.owner = owner or f"{self.host}:{os.getpid()}:{_started(os.getpid())}"
+        self.ttl, self.clock = ttl, clock or time.time
+        self.holders: dict[str, tuple[str, float]] = {}  # text hash → (owner, when claimed)
+        self.offset = 0  # of the claims file, read up to here
+        self.fresh: list[LabelRecord] = []  # decisions that reached the store since the session began
+        self.elsewhere = 0  # paragraphs passed over because another session has them
+        self.broken = False
+        try:
+            self.store_offset = self.store.stat().st_size
+        except OSError:
+            self.store_offset = 0
+        self._start()
+
+    # the claims file -----------------------------------------------------------------------
+    def _open(self) -> int | None:
+        if self.broken:
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return fd
+        except OSError:
+            self.broken = True
+            return None
+
+    def _read(self, fd: int) -> None:
+        """Take in the claim lines written since the last read."""
+        size = os.fstat(fd).st_size
+        if size < self.offset:  # emptied by a session that found no live claims
+            self.offset, self.holders = 0, {}
+        data = os.pread(fd, size - self.offset, self.offset)
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        for line in data[:end].splitlines():
+            try:
+                c = json.loads(line)
+                h, owner, at = c["hash"], c["owner"], float(c["at"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            if c.get("release"):
+                if self.holders.get(h, ("",))[0] == owner:
+                    del self.holders[h]
+            else:
+                self.holders[h] = (owner, at)
+
+    def _write(self, fd: int, h: str, release: bool = False) -> None:
+        rec = {"hash": h, "owner": self.owner, "at": round(self.clock(), 3), **({"release": True} if release else {})}
+        try:
+            os.write(fd, (json.dumps(rec) + "\n").encode())
+        except OSError:
+            self.broken = True
+
+    def _close(self, fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def _start(self) -> None:
+        """Read the claims so far; with none alive but this session's, begin the file anew."""
+        if (fd := self._open()) is None:
+            return
+        try:
+            self._read(fd)
+            if not any(self._live(o, at) for o, at in self.holders.values()):
+                os.ftruncate(fd, 0)
+                self.offset, self.holders = 0, {}
+        except OSError:
+            self.broken = True
+        finally:
+            self._close(fd)
+
+    def _live(self, owner: str, at: float) -> bool:
+        if owner == self.owner or self.clock() - at > self.ttl:
+            return False
+        host, pid, start = (owner.rsplit(":", 2) + ["", ""])[:3]
+        if host == self.host and pid.isdigit():
+            return _started(int(pid)) == start  # "" for a process gone (or a zombie)
+        return True
+
+    # the store's new decisions ----------------------------------------------------------------
+    def _read_store(self) -> None:
+        try:
+            with open(self.store, "rb") as fh:
+                fh.seek(self.store_offset)
+                data = fh.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        self.store_offset += end
+        for line in data[:end].splitlines():
+            try:
+                self.fresh.append(LabelRecord.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+
+    # what a session calls ----------------------------------------------------------------------
+    def take(self, h: str) -> bool:
+        """Claim the paragraph with text hash `h` for this session; False if another session has
+        it on screen or it was decided since this session began."""
+        if (fd := self._open()) is None:
+            return True
+        try:
+            self._read(fd)
+            self._read_store()
+            holder = self.holders.get(h)
+            if h in latest(self.fresh) or (holder is not None and self._live(*holder)):
+                self.elsewhere += 1
+                return False
+            self._write(fd, h)
+            return True
+        except OSError:
+            self.broken = True
+            return True
+        finally:
+            self._close(fd)
+
+    def release(self, h: str) -> None:
+        """Let other sessions have the paragraph again (it was skipped, or the session ends)."""
+        if (fd := self._open()) is None:
+            return
+        try:
+            self._write(fd, h, release=True)
+        finally:
+            self._close(fd)

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .active import Item, Queue
-from .labelstore import LabelRecord, append
+from .labelstore import Claims, LabelRecord, append
 from .pool import ReadProgress
 from .render import rtl_lines
 
@@ -165,10 +165,11 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
         read_key: Callable[[], str], rtl: bool = False, retrain_every: int = 0,
         retrain: Callable[[], object] | None = None, positives: Callable[[], list[int]] | None = None,
         preselect: Callable[[Item], set[str]] | None = None, read: ReadProgress | None = None,
-        action: str = "label", guide: str = "") -> Stats:
+        action: str = "label", guide: str = "", claims: Claims | None = None) -> Stats:
     """Run the session until the pool is exhausted or the annotator quits. With `read` (the pool's
     input progress), the screen shows how far scoring has got. `action` is recorded on each decision;
-    `guide` (the topics' definitions) is shown with the help."""
+    `guide` (the topics' definitions) is shown with the help. With `claims`, paragraphs another
+    session on the same store has on screen, or decided meanwhile, are passed over."""
     stats = Stats()
     retrain_lock = threading.Lock()
 
@@ -206,6 +207,8 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
             if not queue.done:  # a review's queue is complete from the start
                 console.print(Text(f"scoring the pool… {queue.scored} paragraphs so far", style="dim"))
             item = queue.pop()
+            while item is not None and claims is not None and not claims.take(item.candidate.hash):
+                item = queue.pop()
             if item is None:
                 if queue.error is not None:
                     stats.message = f"scoring stopped: {queue.error}"
@@ -218,6 +221,8 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
         stats.message = ""
         key = read_key()
         if key in ("q", "Q", "\x04", "\x03"):
+            if claims is not None:
+                claims.release(item.candidate.hash)
             return stats
         if key == "?":
             stats.message = LONG_HELP + ("\n\n" + guide if guide else "")
@@ -231,6 +236,8 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
             item = None
         elif key in ("s", "S"):
             stats.skipped += 1
+            if claims is not None:
+                claims.release(item.candidate.hash)
             item = None
         elif key in ("u", "U"):
             if not stats.history:

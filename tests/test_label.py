@@ -16,7 +16,7 @@ import pytest
 
 from conftest import DATA, ROOT, SEEDS
 from tagger.active import Queue, priorities, topic_weights
-from tagger.labelstore import LabelRecord, NearDuplicates, append, latest, read_labels, text_hash
+from tagger.labelstore import Claims, LabelRecord, NearDuplicates, append, latest, read_labels, text_hash
 from tagger.pool import Candidate, ReadProgress, iter_candidates
 from tagger.session import key_length, raw_keys
 
@@ -310,6 +310,89 @@ def test_kill_9_loses_nothing_decided_and_resuming_skips_it(tmp_path):
     again.expect(pexpect.EOF)
     hashes = [r["hash"] for r in stored(store)]
     assert len(hashes) == total and len(set(hashes)) == total  # nothing asked twice, nothing lost
+
+
+def test_two_sessions_on_one_store_are_not_asked_the_same_paragraph(tmp_path):
+    """Two analysts share a store: with no model both queues have the same order, so without
+    claims they would label the same paragraphs, one after the other."""
+    store = tmp_path / "session.jsonl"
+    a = spawn(store)
+    a.expect("0 labeled")  # a has the first paragraph on screen
+    b = spawn(store)
+    b.expect("0 labeled")
+    for _ in range(3):
+        for child in (a, b):
+            child.send("0")
+    for child in (a, b):
+        child.expect("3 labeled")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    hashes = [r["hash"] for r in stored(store)]
+    assert len(hashes) == 6 and len(set(hashes)) == 6
+    assert "left to another session" in " ".join(b.before.split())
+
+
+def _other(tmp_path, store, **kw) -> Claims:
+    """Claims as another session's, on another machine (alive until its claims expire)."""
+    return Claims(store, owner="elsewhere:1:1", **kw)
+
+
+def test_a_claim_keeps_a_paragraph_from_other_sessions_until_released(tmp_path):
+    store = tmp_path / "s.jsonl"
+    mine, theirs = Claims(store), _other(tmp_path, store)
+    assert mine.take("h1") and not theirs.take("h1")
+    assert theirs.take("h2") and not mine.take("h2")
+    assert mine.take("h1")  # a session may take its own again (after an undo)
+    theirs.release("h2")  # skipped: anyone may have it
+    assert mine.take("h2")
+    assert (mine.elsewhere, theirs.elsewhere) == (1, 1)
+
+
+def test_a_paragraph_decided_after_a_session_began_is_not_asked(tmp_path):
+    store = tmp_path / "s.jsonl"
+    append(store, [LabelRecord(text="قديم", labels=())])
+    mine = Claims(store)
+    append(store, [LabelRecord(text="جديد", labels=("arms_deals",), annotator="other")])
+    assert not mine.take(text_hash("جديد"))
+    assert mine.take(text_hash("قديم"))  # decided before: the session's own `seen` handles that one
+
+
+def test_claims_of_a_session_gone_or_expired_are_void(tmp_path):
+    import socket
+    import subprocess
+
+    store = tmp_path / "s.jsonl"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = Claims(store, owner=f"{socket.gethostname()}:{int(gone.stdout)}:1")
+    assert dead.take("h1")
+    assert Claims(store).take("h1")  # its process is gone
+    now = [1000.0]
+    theirs = _other(tmp_path, store, clock=lambda: now[0], ttl=60)
+    assert theirs.take("h2")
+    mine = Claims(store, clock=lambda: now[0], ttl=60)
+    assert not mine.take("h2")
+    now[0] += 61
+    assert mine.take("h2")
+
+
+def test_claims_never_stop_a_session(tmp_path):
+    store = tmp_path / "s.jsonl"
+    (tmp_path / "s.jsonl.claims").mkdir()  # cannot be opened as a file
+    mine = Claims(store)
+    assert mine.take("h1") and mine.take("h1")
+    mine.release("h1")
+
+
+def test_the_claims_file_starts_anew_when_no_session_holds_one(tmp_path):
+    store = tmp_path / "s.jsonl"
+    first = Claims(store)
+    for h in ("h1", "h2", "h3"):
+        first.take(h)
+    assert (tmp_path / "s.jsonl.claims").stat().st_size > 0
+    Claims(store, owner="nobody:x:y")  # the first session's claims are its own process's: not alive to itself
+    assert (tmp_path / "s.jsonl.claims").stat().st_size > 0  # they are alive to another
+    first_again = Claims(store)  # the same process again: its old claims count as its own
+    assert (tmp_path / "s.jsonl.claims").stat().st_size == 0 and first_again.take("h1")
 
 
 def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_model):
