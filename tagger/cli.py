@@ -687,6 +687,10 @@ def labels_import(
         "--store", help="Label file to append to \\[default: labels/imported.jsonl].", show_default=False)] = None,
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
+    per_annotator: Annotated[bool, typer.Option(
+        "--per-annotator", help="Keep each annotator's decision on a paragraph (an agreement study): another "
+                                "annotator's label is added beside the ones there, not reported as a conflict. "
+                                "Training uses each paragraph's latest decision.")] = False,
 ) -> None:
     """Import labels; a paragraph already labeled is skipped, a conflicting one reported, never overwritten.
 
@@ -701,7 +705,8 @@ def labels_import(
         if not file.exists():
             raise TaggerError(f"{file}: no such file")
         topics = [t.id for t in load_taxonomy(taxonomy or default_taxonomy())]
-        report = import_labels(parse(file, from_.value), store, labels or [default_labels_dir()], topics)
+        report = import_labels(parse(file, from_.value), store, labels or [default_labels_dir()], topics,
+                               per_annotator=per_annotator)
     except TaggerError as e:
         raise fail(e)
     for old, new in report.conflicts:
@@ -710,7 +715,9 @@ def labels_import(
             f"{new.text[:60]}")
     for r in report.unknown:
         err(f"Skipped {r.hash}: labels {list(r.labels)} are not all in the taxonomy")
-    err(f"Imported {count(report.added, 'label')} into {store}; {report.duplicates:,} already present, "
+    err(f"Imported {count(report.added, 'label')} into {store}"
+        + (f" ({report.beside:,} beside another annotator's)" if per_annotator else "")
+        + f"; {report.duplicates:,} already present, "
         f"{count(len(report.conflicts), 'conflict')}, {len(report.unknown):,} with unknown topics.")
     if report.conflicts or report.unknown:
         raise typer.Exit(1)

@@ -163,12 +163,21 @@ class ImportReport:
     duplicates: int = 0
     conflicts: list[tuple[LabelRecord, LabelRecord]] = field(default_factory=list)
     unknown: list[LabelRecord] = field(default_factory=list)
+    beside: int = 0  # added next to another annotator's decision on the same paragraph
 
 
 def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterable[str | Path],
-                  topics: list[str]) -> ImportReport:
-    """Append new labels to `store`: skip text hashes already labeled the same way, report conflicts."""
-    have = latest(read_labels([*existing, store])[0])
+                  topics: list[str], per_annotator: bool = False) -> ImportReport:
+    """Append new labels to `store`: skip text hashes already labeled the same way, report conflicts.
+    With `per_annotator`, a paragraph's decisions are keyed by annotator too (an agreement study):
+    another annotator's decision is added beside the ones there, and only the same annotator's can
+    be a duplicate or a conflict."""
+    from .agreement import per_annotator as by_annotator
+
+    records = read_labels([*existing, store])[0]
+    have = {(a, h): r for a, d in by_annotator(records).items() for h, r in d.items()} if per_annotator else \
+        {("", h): r for h, r in latest(records).items()}
+    labeled = {h for _, h in have}
     report = ImportReport()
     new: list[LabelRecord] = []
     for r in incoming:
@@ -177,14 +186,17 @@ def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterab
         if set(r.labels) - set(topics):
             report.unknown.append(r)
             continue
-        old = have.get(r.hash)
+        key = ((r.annotator or "(unknown)") if per_annotator else "", r.hash)
+        old = have.get(key)
         if old is not None:
             if set(old.labels) == set(r.labels):
                 report.duplicates += 1
             else:
                 report.conflicts.append((old, r))
             continue
-        have[r.hash] = r
+        report.beside += r.hash in labeled
+        labeled.add(r.hash)
+        have[key] = r
         new.append(r)
     if new:
         append(store, new)

@@ -73,6 +73,37 @@ def test_import_skips_duplicates_and_reports_conflicts(tmp_path):
     assert len(final) == 4
 
 
+@pytest.mark.parametrize("fmt", ["prodigy", "doccano", "csv"])
+def test_an_agreement_study_round_trips_with_per_annotator(runner, tmp_path, fmt):
+    """Two annotators on the same paragraphs, exported and imported again: by default the second
+    annotator's disagreements are conflicts; --per-annotator keeps both, and the kappa with them."""
+    amal = seed_records(6)
+    omar = [LabelRecord(r.text, r.labels if i % 2 else ("kurdish_groups",), r.source, r.group, annotator="omar",
+                        time=r.time, title=r.title) for i, r in enumerate(amal)]
+    study = tmp_path / "study.jsonl"
+    append(study, amal + omar)
+    (tmp_path / "none").mkdir()
+    exported = tmp_path / f"study.{fmt}"
+    r = runner.invoke(app, ["labels", "export", "--to", fmt, "--labels", str(study), "-o", str(exported)])
+    assert r.exit_code == 0, r.output
+
+    def imported(*extra):
+        store = tmp_path / f"back{len(extra)}.jsonl"
+        r = runner.invoke(app, ["labels", "import", str(exported), "--from", fmt, "--store", str(store),
+                                "--labels", str(tmp_path / "none"), *extra])
+        return r, store
+
+    r, _ = imported()
+    assert r.exit_code == 1 and r.stderr.count("Conflict:") == sum(a.labels != o.labels for a, o in zip(amal, omar))
+    r, store = imported("--per-annotator")
+    assert r.exit_code == 0, r.output
+    assert "Imported 12 labels" in r.stderr and "(6 beside another annotator's)" in r.stderr
+    assert label_stats(read_labels([store])[0], TOPICS) == label_stats(amal + omar, TOPICS)
+    r = runner.invoke(app, ["labels", "import", str(exported), "--from", fmt, "--store", str(store),  # again
+                            "--labels", str(tmp_path / "none"), "--per-annotator"])
+    assert r.exit_code == 0 and "Imported 0 labels" in r.stderr and "12 already present" in r.stderr
+
+
 def test_import_cli_reports_conflicts_and_exits_1(runner, tmp_path):
     store = tmp_path / "store.jsonl"
     append(store, [LabelRecord("ولمح المسؤولون الإيرانيون خلال المباحثات إلى استعداد إيراني لتسليح الجيش العراقي.",
