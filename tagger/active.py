@@ -59,6 +59,30 @@ def priorities(proba: np.ndarray, thresholds: np.ndarray, weights: np.ndarray, s
     raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
 
 
+class Aligned:
+    """A model seen through a taxonomy's topics, in the taxonomy's order. A topic the model lacks
+    (added to the taxonomy since it was trained) scores 0 against an infinite threshold: it is
+    never suggested and does not steer the order, while the model's other topics still do."""
+
+    def __init__(self, model, topics: Sequence[str]) -> None:
+        self.model, self.topics = model, list(topics)
+        self.cols = [model.topics.index(t) if t in model.topics else -1 for t in self.topics]
+        th = np.asarray(model.thresholds_, dtype=float)
+        self.thresholds_ = np.array([th[c] if c >= 0 else np.inf for c in self.cols])
+        self.missing = [t for t, c in zip(self.topics, self.cols) if c < 0]
+
+    @property
+    def meta_(self) -> dict:
+        return self.model.meta_
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        p = self.model.predict_proba(texts)
+        out = np.zeros((len(p), len(self.cols)))
+        have = [k for k, c in enumerate(self.cols) if c >= 0]
+        out[:, have] = p[:, [self.cols[k] for k in have]]
+        return out
+
+
 def unseen(candidates: Iterable[Candidate], seen: set[str]) -> Iterator[Candidate]:
     """Drop candidates whose text hash is in `seen` (labeled already), and repeats within the stream."""
     for c in candidates:

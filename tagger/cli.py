@@ -444,8 +444,15 @@ def label(
             from .classify import load_model
             m = load_model(model)
             if m.topics != topics:
-                err(f"Warning: the model's topics {m.topics} differ from the taxonomy; no suggestions")
-                m = None
+                from .active import Aligned
+                if set(m.topics) & set(topics):
+                    m = Aligned(m, topics)
+                    if m.missing:
+                        err(f"Warning: the model was trained without {', '.join(m.missing)}: no suggestions "
+                            "for it until `tagger train` (or --retrain-every) makes a model with it")
+                else:
+                    err(f"Warning: the model's topics {m.topics} are none of the taxonomy's; no suggestions")
+                    m = None
         except TaggerError as e:
             if model:
                 raise

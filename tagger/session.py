@@ -138,8 +138,9 @@ def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Se
     rows = Text()
     for k, t in enumerate(topics):
         mark = "[x]" if t in selected else "[ ]"
-        score = f"{item.proba[k]:.2f}" if len(item.proba) > k else "  — "
-        th = f" (threshold {thresholds[k]:.2f})" if thresholds is not None else ""
+        known = thresholds is not None and thresholds[k] < float("inf")
+        score = f"{item.proba[k]:.2f}" if len(item.proba) > k and (known or thresholds is None) else "  — "
+        th = f" (threshold {thresholds[k]:.2f})" if known else " (not in the model yet)" if thresholds else ""
         rows.append(f" {mark} {k + 1} {t:<18} {score}{th}\n", style="bold green" if t in selected else "")
     parts.append(rows)
     status = (f"{stats.decided} labeled · {stats.skipped} skipped · {stats.undone} undone this session"

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import signal
 import sys
 
@@ -393,6 +394,29 @@ def test_the_claims_file_starts_anew_when_no_session_holds_one(tmp_path):
     assert (tmp_path / "s.jsonl.claims").stat().st_size > 0  # they are alive to another
     first_again = Claims(store)  # the same process again: its old claims count as its own
     assert (tmp_path / "s.jsonl.claims").stat().st_size == 0 and first_again.take("h1")
+
+
+def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_path, seed_model):
+    topics = json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
+    tax = tmp_path / "taxonomy.json"
+    tax.write_text(json.dumps(topics + [{"id": "drones", "name": "Drones", "description": "Drone strikes."}]),
+                   encoding="utf-8")
+    store = tmp_path / "session.jsonl"
+    child = spawn(store, "--taxonomy", str(tax), env={"TAGGER_MODEL": str(seed_model)})
+    child.expect("trained without drones")
+    child.expect("0 labeled")
+    screen = child.before
+    for k, t in enumerate(topics, 1):  # the model's topics keep their scores and thresholds
+        assert re.search(rf"{k} {t['id']}\s+[01]\.\d\d \(threshold [01]\.\d\d\)", screen), screen
+    assert re.search(r"5 drones\s+—\s+\(not in the model yet\)", screen), screen
+    child.send("5")
+    child.expect(r"\[x\] 5 drones")
+    child.send("\r")
+    child.expect("1 labeled")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    [rec] = stored(store)
+    assert "drones" in rec["labels"]
 
 
 def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_model):
