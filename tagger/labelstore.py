@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import os
+import uuid
 import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -250,6 +251,7 @@ class Claims:
         self.ttl, self.clock = ttl, clock or time.time
         self.holders: dict[str, tuple[str, float]] = {}  # text hash → (owner, when claimed)
         self.offset = 0  # of the claims file, read up to here
+        self.head = b""  # its first line, which changes when a session begins the file anew
         self.fresh: list[LabelRecord] = []  # decisions that reached the store since the session began
         self.elsewhere = 0  # paragraphs passed over because another session has them
         self.broken = False
@@ -272,11 +274,13 @@ class Claims:
             return None
 
     def _read(self, fd: int) -> None:
-        """Take in the claim lines written since the last read."""
+        """Take in the claim lines written since the last read. The file's first line names its
+        generation: a new one means another session began the file anew, so it is read from the top."""
+        head = os.pread(fd, 80, 0).split(b"\n", 1)[0]
+        if head != self.head:
+            self.offset, self.holders, self.head = 0, {}, head
         size = os.fstat(fd).st_size
-        if size < self.offset:  # emptied by a session that found no live claims
-            self.offset, self.holders = 0, {}
-        data = os.pread(fd, size - self.offset, self.offset)
+        data = os.pread(fd, max(0, size - self.offset), self.offset)
         end = data.rfind(b"\n") + 1
         self.offset += end
         for line in data[:end].splitlines():
@@ -310,7 +314,8 @@ class Claims:
             self._read(fd)
             if not any(self._live(o, at) for o, at in self.holders.values()):
                 os.ftruncate(fd, 0)
-                self.offset, self.holders = 0, {}
+                os.write(fd, (json.dumps({"claims": uuid.uuid4().hex}) + "\n").encode())
+                self._read(fd)
         except OSError:
             self.broken = True
         finally:

@@ -386,14 +386,28 @@ def test_claims_never_stop_a_session(tmp_path):
 
 def test_the_claims_file_starts_anew_when_no_session_holds_one(tmp_path):
     store = tmp_path / "s.jsonl"
+    claims = tmp_path / "s.jsonl.claims"
     first = Claims(store)
     for h in ("h1", "h2", "h3"):
         first.take(h)
-    assert (tmp_path / "s.jsonl.claims").stat().st_size > 0
-    Claims(store, owner="nobody:x:y")  # the first session's claims are its own process's: not alive to itself
-    assert (tmp_path / "s.jsonl.claims").stat().st_size > 0  # they are alive to another
-    first_again = Claims(store)  # the same process again: its old claims count as its own
-    assert (tmp_path / "s.jsonl.claims").stat().st_size == 0 and first_again.take("h1")
+    assert len(claims.read_text().splitlines()) == 4  # its generation, then three claims
+    Claims(store, owner="nobody:x:y")  # the first session's claims are alive to another session…
+    assert len(claims.read_text().splitlines()) == 4
+    first_again = Claims(store)  # …not to the same process, which begins the file anew
+    assert len(claims.read_text().splitlines()) == 1 and first_again.take("h1")
+
+
+def test_a_session_sees_claims_made_after_another_began_the_file_anew(tmp_path):
+    store = tmp_path / "s.jsonl"
+    theirs = _other(tmp_path, store)
+    for h in ("a", "b", "c", "d", "e", "f"):
+        assert theirs.take(h)
+        theirs.release(h)
+    mine = Claims(store)  # no claim alive: the file begins anew, and grows past where `theirs` had read
+    assert mine.take("x")
+    for k in range(20):
+        mine.take(f"y{k}")
+    assert not theirs.take("x")
 
 
 def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_path, seed_model):
