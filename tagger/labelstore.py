@@ -289,6 +289,8 @@ class Claims:
                 h, owner, at = c["hash"], c["owner"], float(c["at"])
             except (ValueError, KeyError, TypeError):
                 continue
+            if not isinstance(h, str) or not isinstance(owner, str):
+                continue
             if c.get("release"):
                 if self.holders.get(h, ("",))[0] == owner:
                     del self.holders[h]

@@ -382,6 +382,13 @@ def test_claims_never_stop_a_session(tmp_path):
     mine = Claims(store)
     assert mine.take("h1") and mine.take("h1")
     mine.release("h1")
+    other = tmp_path / "t.jsonl"
+    theirs = _other(tmp_path, other)
+    assert theirs.take("h1")
+    with open(tmp_path / "t.jsonl.claims", "a") as fh:  # lines no session wrote
+        fh.write('[1]\n{"hash": ["h2"], "owner": "x", "at": 1}\n{"hash": "h3"}\nnot json\n{"hash": "h4", "ow')
+    mine = Claims(other)
+    assert not mine.take("h1") and mine.take("h2") and mine.take("h3")
 
 
 def test_the_claims_file_starts_anew_when_no_session_holds_one(tmp_path):
