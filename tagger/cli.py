@@ -431,6 +431,9 @@ def label(
     tax = taxonomy or default_taxonomy()
     try:
         append(store, [])  # a store that cannot be written is told now, not at the first decision
+        claims = Claims(store)  # before the labels are read: a decision made from now on is seen by one or the other
+        if claims.broken:
+            err(f"Warning: {claims.broken}; another session on {store} may be asked the same paragraphs")
         taxonomy_topics = _session_taxonomy(tax)
         topics = [t.id for t in taxonomy_topics]
         current = read_labels([*label_paths, store])[0]
@@ -476,7 +479,6 @@ def label(
                 return refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
         use_rtl = _use_rtl(rtl)
         console = Console()
-        claims = Claims(store)
         try:
             with raw_keys() as read_key:
                 stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
@@ -490,7 +492,8 @@ def label(
         err(f"Error: {e}")
     err(f"{count(stats.decided, 'decision')} saved to {store} ({stats.skipped} skipped"
         + (f", {count(queue.passed_over, 'near-copy', 'near-copies')} passed over" if queue.passed_over else "")
-        + (f", {claims.elsewhere} left to another session on this store" if claims.elsewhere else "")
+        + (f", {claims.elsewhere} passed over while another session had them; a later session asks any left "
+           "unlabeled" if claims.elsewhere else "")
         + ")."
         + (" Run `tagger train` to build a model from them." if stats.decided else ""))
     if errors:

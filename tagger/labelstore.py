@@ -16,6 +16,7 @@ import fcntl
 import gzip
 import hashlib
 import json
+import math
 import os
 import uuid
 import zlib
@@ -222,7 +223,7 @@ def _started(pid: int) -> str:
     except (OSError, IndexError):
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
+        except (ProcessLookupError, OverflowError, ValueError):  # gone, or no pid at all
             return ""
         except OSError:
             pass
@@ -254,7 +255,7 @@ class Claims:
         self.head = b""  # its first line, which changes when a session begins the file anew
         self.fresh: list[LabelRecord] = []  # decisions that reached the store since the session began
         self.elsewhere = 0  # paragraphs passed over because another session has them
-        self.broken = False
+        self.broken = ""  # why the claims file cannot be used, once it cannot
         try:
             self.store_offset = self.store.stat().st_size
         except OSError:
@@ -267,11 +268,19 @@ class Claims:
             return None
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            return fd
-        except OSError:
-            self.broken = True
+        except OSError as e:
+            self._broke(e)
             return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as e:
+            os.close(fd)
+            self._broke(e)
+            return None
+        return fd
+
+    def _broke(self, e: OSError) -> None:
+        self.broken = self.broken or f"cannot use {self.path} ({e.strerror or e})"
 
     def _read(self, fd: int) -> None:
         """Take in the claim lines written since the last read. The file's first line names its
@@ -289,7 +298,7 @@ class Claims:
                 h, owner, at = c["hash"], c["owner"], float(c["at"])
             except (ValueError, KeyError, TypeError):
                 continue
-            if not isinstance(h, str) or not isinstance(owner, str):
+            if not isinstance(h, str) or not isinstance(owner, str) or not math.isfinite(at):
                 continue
             if c.get("release"):
                 if self.holders.get(h, ("",))[0] == owner:
@@ -299,10 +308,14 @@ class Claims:
 
     def _write(self, fd: int, h: str, release: bool = False) -> None:
         rec = {"hash": h, "owner": self.owner, "at": round(self.clock(), 3), **({"release": True} if release else {})}
+        line = (json.dumps(rec) + "\n").encode()
         try:
-            os.write(fd, (json.dumps(rec) + "\n").encode())
-        except OSError:
-            self.broken = True
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # a writer killed mid-line: start a fresh one
+                line = b"\n" + line
+            os.write(fd, line)
+        except OSError as e:
+            self._broke(e)
 
     def _close(self, fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -318,8 +331,8 @@ class Claims:
                 os.ftruncate(fd, 0)
                 os.write(fd, (json.dumps({"claims": uuid.uuid4().hex}) + "\n").encode())
                 self._read(fd)
-        except OSError:
-            self.broken = True
+        except OSError as e:
+            self._broke(e)
         finally:
             self._close(fd)
 
@@ -328,7 +341,8 @@ class Claims:
             return False
         host, pid, start = (owner.rsplit(":", 2) + ["", ""])[:3]
         if host == self.host and pid.isdigit():
-            return _started(int(pid)) == start  # "" for a process gone (or a zombie)
+            now = _started(int(pid))  # "" for a process gone (or a zombie)
+            return now == "?" or now == start  # "?": /proc cannot tell, so the claim holds (until it expires)
         return True
 
     # the store's new decisions ----------------------------------------------------------------
@@ -362,8 +376,8 @@ class Claims:
                 return False
             self._write(fd, h)
             return True
-        except OSError:
-            self.broken = True
+        except OSError as e:
+            self._broke(e)
             return True
         finally:
             self._close(fd)

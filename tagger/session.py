@@ -47,6 +47,7 @@ class Stats:
     undone: int = 0
     retrains: int = 0
     message: str = ""
+    claims_warned: bool = False
     history: list[tuple[Item, LabelRecord]] = field(default_factory=list)
 
 
@@ -210,6 +211,9 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
             item = queue.pop()
             while item is not None and claims is not None and not claims.take(item.candidate.hash):
                 item = queue.pop()
+            if claims is not None and claims.broken and not stats.claims_warned:
+                stats.claims_warned = True
+                stats.message = f"{claims.broken}: another session on this store may be asked the same paragraphs"
             if item is None:
                 if queue.error is not None:
                     stats.message = f"scoring stopped: {queue.error}"

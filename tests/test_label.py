@@ -9,6 +9,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sys
 
 import numpy as np
@@ -330,7 +331,7 @@ def test_two_sessions_on_one_store_are_not_asked_the_same_paragraph(tmp_path):
         child.expect(pexpect.EOF)
     hashes = [r["hash"] for r in stored(store)]
     assert len(hashes) == 6 and len(set(hashes)) == 6
-    assert "left to another session" in " ".join(b.before.split())
+    assert re.search(r"[1-9]\d* passed over while another session had them", " ".join(b.before.split()))
 
 
 def _other(tmp_path, store, **kw) -> Claims:
@@ -387,8 +388,40 @@ def test_claims_never_stop_a_session(tmp_path):
     assert theirs.take("h1")
     with open(tmp_path / "t.jsonl.claims", "a") as fh:  # lines no session wrote
         fh.write('[1]\n{"hash": ["h2"], "owner": "x", "at": 1}\n{"hash": "h3"}\nnot json\n{"hash": "h4", "ow')
+    with open(tmp_path / "t.jsonl.claims", "a") as fh:  # ends without a newline: the next claim starts a fresh one
+        fh.write('{"hash": "h5", "owner": 5, "at": 1}\n{"hash": "h6", "owner": null, "at": 1}\n'
+                 '{"hash": "h7", "owner": "%s:99999999999999999999:1", "at": 1}\n'
+                 '{"hash": "h8", "owner": "elsewhere:1:1", "at": NaN}\n{"hash": "tr' % socket.gethostname())
+    assert theirs.take("h9")
     mine = Claims(other)
     assert not mine.take("h1") and mine.take("h2") and mine.take("h3")
+    assert all(mine.take(h) for h in ("h5", "h6", "h7", "h8")) and not mine.take("h9")
+    assert mine.broken == ""
+
+
+def test_a_session_whose_process_proc_cannot_see_keeps_its_claims(tmp_path, monkeypatch):
+    """Under hidepid, or for another user's process, /proc may not tell: the claim holds until it expires."""
+    import tagger.labelstore as ls
+
+    store = tmp_path / "s.jsonl"
+    theirs = Claims(store, owner=f"{socket.gethostname()}:{os.getppid()}:not-its-start")
+    assert theirs.take("h1")
+    monkeypatch.setattr(ls, "_started", lambda pid: "?" if pid != os.getpid() else "1")
+    mine = Claims(store)  # must not begin the file anew over a live claim
+    assert not mine.take("h1")
+
+
+def test_a_session_says_when_it_cannot_claim(tmp_path):
+    store = tmp_path / "session.jsonl"
+    (tmp_path / "session.jsonl.claims").mkdir()
+    child = spawn(store)
+    child.expect("another session on .* may be asked the same paragraphs")
+    child.expect("0 labeled")
+    child.send("0")
+    child.expect("1 labeled")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert len(stored(store)) == 1
 
 
 def test_the_claims_file_starts_anew_when_no_session_holds_one(tmp_path):
