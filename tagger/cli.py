@@ -694,13 +694,13 @@ def labels_import(
     file: Annotated[Path, typer.Argument(help="A file exported by Prodigy, doccano or as CSV.", show_default=False)],
     from_: Annotated[LabelFormat, typer.Option("--from", help="Its format.", show_default=False)],
     store: Annotated[Optional[Path], typer.Option(
-        "--store", help="Label file to append to \\[default: labels/imported.jsonl].", show_default=False)] = None,
+        "--store", help="Label file to append to \\[default: labels/imported.jsonl; with --per-annotator "
+                        "labels/agreement/imported.jsonl, which training does not read].", show_default=False)] = None,
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
     per_annotator: Annotated[bool, typer.Option(
         "--per-annotator", help="Keep each annotator's decision on a paragraph (an agreement study): another "
-                                "annotator's label is added beside the ones there, not reported as a conflict. "
-                                "Training uses each paragraph's latest decision.")] = False,
+                                "annotator's label is added beside the ones there, not reported as a conflict.")] = False,
 ) -> None:
     """Import labels; a paragraph already labeled is skipped, a conflicting one reported, never overwritten.
 
@@ -710,7 +710,7 @@ def labels_import(
     from .paths import default_labels_dir, default_taxonomy
     from .taxonomy import load_taxonomy
 
-    store = store or default_labels_dir() / "imported.jsonl"
+    store = store or default_labels_dir() / ("agreement/imported.jsonl" if per_annotator else "imported.jsonl")
     try:
         if not file.exists():
             raise TaggerError(f"{file}: no such file")
@@ -725,6 +725,19 @@ def labels_import(
             f"{new.text[:60]}")
     for r in report.unknown:
         err(f"Skipped {r.hash}: labels {list(r.labels)} are not all in the taxonomy")
+    if report.retrained:
+        err(f"Warning: {store} is read by training, which takes each paragraph's latest decision: "
+            f"{count(len(report.retrained), 'paragraph')} now {'trains' if len(report.retrained) == 1 else 'train'} "
+            "on an imported decision that differs from the one before (labels/agreement/ keeps a study out of "
+            "training):")
+        for old, new in report.retrained[:5]:
+            err(f"  {old.hash}: {list(old.labels)} ({old.annotator or '?'}) → {list(new.labels)} "
+                f"({new.annotator or '?'})")
+        if len(report.retrained) > 5:
+            err(f"  and {len(report.retrained) - 5:,} more")
+    if per_annotator and report.unnamed:
+        err(f"Warning: {count(report.unnamed, 'decision')} in {file} name no annotator; they count as one "
+            "annotator, \"(unknown)\"")
     err(f"Imported {count(report.added, 'label')} into {store}"
         + (f" ({report.beside:,} beside another annotator's)" if per_annotator else "")
         + f"; {report.duplicates:,} already present, "

@@ -157,6 +157,16 @@ def parse(path: Path, fmt: str) -> Iterator[LabelRecord]:
             yield rec
 
 
+def _read_by(store: Path, paths: Iterable[str | Path]) -> bool:
+    """Whether reading the label files at `paths` reads `store` (once it exists)."""
+    for p in map(Path, paths):
+        if p.is_dir() and store.name.endswith(".jsonl") and store.resolve().parent == p.resolve():
+            return True
+        if store.resolve() == p.resolve():
+            return True
+    return False
+
+
 @dataclass
 class ImportReport:
     added: int = 0
@@ -164,6 +174,8 @@ class ImportReport:
     conflicts: list[tuple[LabelRecord, LabelRecord]] = field(default_factory=list)
     unknown: list[LabelRecord] = field(default_factory=list)
     beside: int = 0  # added next to another annotator's decision on the same paragraph
+    unnamed: int = 0  # incoming decisions that name no annotator
+    retrained: list[tuple[LabelRecord, LabelRecord]] = field(default_factory=list)  # training's label, before/after
 
 
 def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterable[str | Path],
@@ -174,7 +186,10 @@ def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterab
     be a duplicate or a conflict."""
     from .agreement import per_annotator as by_annotator
 
+    existing = list(existing)
     records = read_labels([*existing, store])[0]
+    # what training reads, if the store is among it: to tell what the import changes for training
+    before = latest(read_labels(existing)[0]) if per_annotator and _read_by(Path(store), existing) else {}
     have = {(a, h): r for a, d in by_annotator(records).items() for h, r in d.items()} if per_annotator else \
         {("", h): r for h, r in latest(records).items()}
     labeled = {h for _, h in have}
@@ -183,6 +198,7 @@ def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterab
     for r in incoming:
         r = LabelRecord(text=r.text, labels=r.labels, source=r.source, group=r.group, annotator=r.annotator,
                         time=r.time, hash=text_hash(r.text), title=r.title)
+        report.unnamed += not r.annotator
         if set(r.labels) - set(topics):
             report.unknown.append(r)
             continue
@@ -200,5 +216,8 @@ def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterab
         new.append(r)
     if new:
         append(store, new)
+    if before:
+        after = latest(read_labels(existing)[0])
+        report.retrained = [(before[h], after[h]) for h in before if set(after[h].labels) != set(before[h].labels)]
     report.added = len(new)
     return report

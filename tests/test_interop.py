@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -102,6 +103,36 @@ def test_an_agreement_study_round_trips_with_per_annotator(runner, tmp_path, fmt
     r = runner.invoke(app, ["labels", "import", str(exported), "--from", fmt, "--store", str(store),  # again
                             "--labels", str(tmp_path / "none"), "--per-annotator"])
     assert r.exit_code == 0 and "Imported 0 labels" in r.stderr and "12 already present" in r.stderr
+
+
+def test_a_per_annotator_import_keeps_out_of_training_unless_told(runner, tmp_path, monkeypatch):
+    """Training takes each paragraph's latest decision: another annotator's label imported into a file
+    training reads could replace an adjudicated one. By default the study goes to labels/agreement/;
+    into a training file, every paragraph whose training label changes is named."""
+    monkeypatch.setenv("TAGGER_HOME", str(tmp_path))
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "taxonomy.json").write_text((ROOT / "labels" / "taxonomy.json").read_text("utf-8"), "utf-8")
+    agreed = seed_records(3)
+    append(tmp_path / "labels" / "corpus.jsonl", agreed)
+    theirs = [LabelRecord(r.text, ("us_presence",), annotator="omar") for r in agreed[:2]]
+    theirs.append(LabelRecord(agreed[2].text, agreed[2].labels, annotator=""))
+    f = tmp_path / "omar.csv"
+    f.write_text(export(theirs, "csv", TOPICS), encoding="utf-8")
+    training = lambda: {h: r.labels for h, r in latest(read_labels([tmp_path / "labels"])[0]).items()}
+    before = training()
+    r = runner.invoke(app, ["labels", "import", str(f), "--from", "csv", "--per-annotator"])
+    assert r.exit_code == 0, r.output
+    assert "labels/agreement/imported.jsonl" in r.stderr and "Imported 3 labels" in r.stderr
+    assert 'Warning: 1 decision in' in r.stderr and 'name no annotator; they count as one annotator' in r.stderr
+    assert training() == before and "now train" not in r.stderr
+    assert len(read_labels([tmp_path / "labels" / "agreement"])[0]) == 3
+    r = runner.invoke(app, ["labels", "import", str(f), "--from", "csv", "--per-annotator",
+                            "--store", str(tmp_path / "labels" / "omar.jsonl")])
+    assert r.exit_code == 0, r.output
+    changed = [h for h in before if training()[h] != before[h]]
+    assert changed and re.search(rf"{len(changed)} paragraphs? now trains? on an imported decision", r.stderr)
+    for h in changed:
+        assert f"  {h}: {list(before[h])} (amal) → ['us_presence'] (omar)" in r.stderr
 
 
 def test_import_cli_reports_conflicts_and_exits_1(runner, tmp_path):
