@@ -694,8 +694,9 @@ def labels_import(
     file: Annotated[Path, typer.Argument(help="A file exported by Prodigy, doccano or as CSV.", show_default=False)],
     from_: Annotated[LabelFormat, typer.Option("--from", help="Its format.", show_default=False)],
     store: Annotated[Optional[Path], typer.Option(
-        "--store", help="Label file to append to \\[default: labels/imported.jsonl; with --per-annotator "
-                        "labels/agreement/imported.jsonl, which training does not read].", show_default=False)] = None,
+        "--store", help="Label file to append to \\[default: labels/imported.jsonl; with --per-annotator, "
+                        "imported.jsonl in labels/agreement/, which training does not read].",
+        show_default=False)] = None,
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
     per_annotator: Annotated[bool, typer.Option(
