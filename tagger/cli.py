@@ -120,7 +120,8 @@ def classify(
             shard_folder(output)
     except TaggerError as e:
         raise fail(e)
-    _warn_taxonomy_drift(m.topics)
+    if model is None and not os.environ.get("TAGGER_MODEL"):  # a model chosen by path may have its own taxonomy
+        _warn_taxonomy_drift(m.topics)
     name = model.name if model else "default"
     fmt = format or (Format.table if sys.stdout.isatty() else Format.jsonl)
     if dask is not None and fmt is Format.table:
@@ -227,7 +228,7 @@ def _warn_unknown_topics(records, topics: list[str], fate: str) -> None:
 
 
 def _warn_taxonomy_drift(model_topics: list[str]) -> None:
-    """Say when the taxonomy in use and the model's topics differ (a topic added but not yet
+    """Say when the taxonomy and the default model's topics differ (a topic added but not yet
     trained, or removed). Classifying goes on with the model's topics; a missing or broken
     taxonomy file is not classify's business."""
     from .paths import default_taxonomy

@@ -125,21 +125,27 @@ def test_empty_stdin_gives_an_empty_record_and_a_warning(runner, seed_model, job
 
 def test_a_topic_added_to_the_taxonomy_but_not_trained_is_named(runner, seed_model, tmp_path, monkeypatch):
     """An analyst who added a topic and forgot `tagger train` learns why it never shows up."""
+    import shutil
+
     topics = json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
     (tmp_path / "labels").mkdir()
+    shutil.copytree(seed_model, tmp_path / "models" / "default")
     tax = tmp_path / "labels" / "taxonomy.json"
     tax.write_text(json.dumps(topics[1:] + [{"id": "drones", "name": "Drones", "description": "Drone strikes."}]),
                    encoding="utf-8")
     monkeypatch.setenv("TAGGER_HOME", str(tmp_path))
-    r = runner.invoke(app, ["classify", SEED_002, "-f", "jsonl", "-m", str(seed_model)])
+    monkeypatch.delenv("TAGGER_MODEL", raising=False)
+    r = runner.invoke(app, ["classify", SEED_002, "-f", "jsonl"])
     assert r.exit_code == 0, r.output
     [rec] = jsonl(r.stdout)
     assert set(rec["scores"]) == {t["id"] for t in topics}  # the model's topics, as before
     assert r.stderr.splitlines() == [
         f"Warning: the model was trained without drones from {tax}, so it is not tagged; `tagger train` adds it",
         f"Warning: the model tags {topics[0]['id']}, which {tax} no longer has"]
-    tax.write_text("{broken", encoding="utf-8")  # classify does not depend on the taxonomy
     r = runner.invoke(app, ["classify", SEED_002, "-f", "jsonl", "-m", str(seed_model)])
+    assert r.exit_code == 0 and r.stderr == ""  # a model chosen by path may come with a taxonomy of its own
+    tax.write_text("{broken", encoding="utf-8")  # classify does not depend on the taxonomy
+    r = runner.invoke(app, ["classify", SEED_002, "-f", "jsonl"])
     assert r.exit_code == 0 and r.stderr == ""
 
 
