@@ -313,8 +313,14 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
 
 
 def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: float) -> TopicModel:
-    """A quick retrain for a labeling session: one configuration, 3-fold thresholds, no search."""
-    return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
+    """A quick retrain for a labeling session: one configuration, 3-fold thresholds, no search.
+    Warnings (scikit-learn's about a topic with fewer positives than folds, say) are not printed:
+    they would land on the session's screen."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
 
 
 def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -471,6 +472,35 @@ def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_p
     child.expect(pexpect.EOF)
     [rec] = stored(store)
     assert "drones" in rec["labels"]
+
+
+def test_a_refresh_with_a_topic_of_two_positives_keeps_the_screen_clean(tmp_path, seed_model):
+    """Retraining with fewer positives than folds makes scikit-learn warn; not onto the session's screen."""
+    topics = json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
+    tax = tmp_path / "taxonomy.json"
+    tax.write_text(json.dumps(topics + [{"id": "drones", "name": "Drones", "description": "Drone strikes."}]),
+                   encoding="utf-8")
+    half = tmp_path / "half.jsonl"
+    half.write_text("".join((ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines(True)[::2]),
+                    encoding="utf-8")
+    store = tmp_path / "session.jsonl"
+    child = spawn(store, "--taxonomy", str(tax), "--labels", str(half), "--retrain-every", "2",
+                  env={"TAGGER_MODEL": str(seed_model)})
+    child.logfile_read = seen = io.StringIO()
+    for n in range(2):
+        child.expect(f"{n} labeled")
+        child.send("5")
+        child.send("\r")
+    child.expect("2 labeled")
+    for _ in range(120):
+        child.send("?")
+        if child.expect([r"model(\s|\x1b\[[0-9;]*m)+refreshed", pexpect.TIMEOUT], timeout=1) == 0:
+            break
+    else:
+        raise AssertionError("the model was never refreshed")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert "drones" in seen.getvalue() and "sklearn" not in seen.getvalue() and "UserWarning" not in seen.getvalue()
 
 
 def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_model):
