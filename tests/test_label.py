@@ -201,6 +201,33 @@ def stored(store):
     return [json.loads(line) for line in store.read_text(encoding="utf-8").splitlines()]
 
 
+def with_drones(tmp_path):
+    """The taxonomy's topics, and a taxonomy file with a fifth topic the seed model lacks."""
+    topics = json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
+    tax = tmp_path / "taxonomy.json"
+    tax.write_text(json.dumps(topics + [{"id": "drones", "name": "Drones", "description": "Drone strikes."}]),
+                   encoding="utf-8")
+    return topics, tax
+
+
+def half_labeled(tmp_path):
+    """Half the seed paragraphs as labels already made; a session's pool asks the rest."""
+    half = tmp_path / "half.jsonl"
+    half.write_text("".join((ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines(True)[::2]),
+                    encoding="utf-8")
+    return half
+
+
+def wait_refreshed(child) -> None:
+    """Until the session's screen says the model was refreshed once: the refresh runs in the
+    background, and '?' redraws the screen (the status line may wrap)."""
+    for _ in range(120):
+        child.send("?")
+        if child.expect([r"model(\s|\x1b\[[0-9;]*m)+refreshed(\s|\x1b\[[0-9;]*m)+1×", pexpect.TIMEOUT], timeout=1) == 0:
+            return
+    raise AssertionError("the model was never refreshed")
+
+
 def test_label_three_undo_one_quit(tmp_path):
     store = tmp_path / "session.jsonl"
     child = spawn(store)
@@ -452,10 +479,7 @@ def test_a_session_sees_claims_made_after_another_began_the_file_anew(tmp_path):
 
 
 def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_path, seed_model):
-    topics = json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
-    tax = tmp_path / "taxonomy.json"
-    tax.write_text(json.dumps(topics + [{"id": "drones", "name": "Drones", "description": "Drone strikes."}]),
-                   encoding="utf-8")
+    topics, tax = with_drones(tmp_path)
     store = tmp_path / "session.jsonl"
     child = spawn(store, "--taxonomy", str(tax), env={"TAGGER_MODEL": str(seed_model)})
     child.expect("trained without drones")
@@ -476,13 +500,8 @@ def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_p
 
 def test_a_refresh_with_a_topic_of_two_positives_keeps_the_screen_clean(tmp_path, seed_model):
     """Retraining with fewer positives than folds makes scikit-learn warn; not onto the session's screen."""
-    topics = json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
-    tax = tmp_path / "taxonomy.json"
-    tax.write_text(json.dumps(topics + [{"id": "drones", "name": "Drones", "description": "Drone strikes."}]),
-                   encoding="utf-8")
-    half = tmp_path / "half.jsonl"
-    half.write_text("".join((ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines(True)[::2]),
-                    encoding="utf-8")
+    _, tax = with_drones(tmp_path)
+    half = half_labeled(tmp_path)
     store = tmp_path / "session.jsonl"
     child = spawn(store, "--taxonomy", str(tax), "--labels", str(half), "--retrain-every", "2",
                   env={"TAGGER_MODEL": str(seed_model)})
@@ -492,33 +511,21 @@ def test_a_refresh_with_a_topic_of_two_positives_keeps_the_screen_clean(tmp_path
         child.send("5")
         child.send("\r")
     child.expect("2 labeled")
-    for _ in range(120):
-        child.send("?")
-        if child.expect([r"model(\s|\x1b\[[0-9;]*m)+refreshed", pexpect.TIMEOUT], timeout=1) == 0:
-            break
-    else:
-        raise AssertionError("the model was never refreshed")
+    wait_refreshed(child)
     child.send("q")
     child.expect(pexpect.EOF)
     assert "drones" in seen.getvalue() and "sklearn" not in seen.getvalue() and "UserWarning" not in seen.getvalue()
 
 
 def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_model):
-    half = tmp_path / "half.jsonl"  # half the seed paragraphs labeled already; the pool asks the rest
-    half.write_text("".join((ROOT / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines(True)[::2]),
-                    encoding="utf-8")
+    half = half_labeled(tmp_path)
     store = tmp_path / "session.jsonl"
     child = spawn(store, "--labels", str(half), "--retrain-every", "2", env={"TAGGER_MODEL": str(seed_model)})
     for n in range(2):
         child.expect(f"{n} labeled")
         child.send("0")
     child.expect("2 labeled")
-    for _ in range(120):  # the refresh runs in the background; '?' redraws the screen (the status line may wrap)
-        child.send("?")
-        if child.expect([r"model(\s|\x1b\[[0-9;]*m)+refreshed(\s|\x1b\[[0-9;]*m)+1×", pexpect.TIMEOUT], timeout=1) == 0:
-            break
-    else:
-        raise AssertionError("the model was never refreshed")
+    wait_refreshed(child)
     child.send("q")
     child.expect(pexpect.EOF)
     assert len(stored(store)) == 2
