@@ -218,6 +218,8 @@ def _started(pid: int) -> str:
     """When process `pid` started (clock ticks since boot, from /proc), so that a pid the system
     reused is told from the session that had it; "" if no such process runs (or it is a zombie),
     "?" where /proc cannot tell."""
+    if pid <= 0:  # no process (and os.kill would signal a whole group)
+        return ""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -296,7 +298,7 @@ class Claims:
             try:
                 c = json.loads(line)
                 h, owner, at = c["hash"], c["owner"], float(c["at"])
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, OverflowError):
                 continue
             if not isinstance(h, str) or not isinstance(owner, str) or not math.isfinite(at):
                 continue
@@ -340,10 +342,12 @@ class Claims:
         if owner == self.owner or self.clock() - at > self.ttl:
             return False
         host, pid, start = (owner.rsplit(":", 2) + ["", ""])[:3]
-        if host == self.host and pid.isdigit():
-            now = _started(int(pid))  # "" for a process gone (or a zombie)
-            return now == "?" or now == start  # "?": /proc cannot tell, so the claim holds (until it expires)
-        return True
+        if host != self.host:
+            return True  # another machine's session: until the claim expires
+        if not (pid.isascii() and pid.isdigit()):
+            return False  # no session wrote that
+        now = _started(int(pid))  # "" for a process gone (or a zombie)
+        return now == "?" or now == start  # "?": /proc cannot tell, so the claim holds (until it expires)
 
     # the store's new decisions ----------------------------------------------------------------
     def _read_store(self) -> None:

@@ -203,59 +203,61 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
         maybe_retrain()
 
     item = None
-    while True:
-        if item is None:
-            console.clear()
-            if not queue.done:  # a review's queue is complete from the start
-                console.print(Text(f"scoring the pool… {queue.scored} paragraphs so far", style="dim"))
-            item = queue.pop()
-            while item is not None and claims is not None and not claims.take(item.candidate.hash):
-                item = queue.pop()
-            if claims is not None and claims.broken and not stats.claims_warned:
-                stats.claims_warned = True
-                stats.message = f"{claims.broken}: another session on this store may be asked the same paragraphs"
+    try:
+        while True:
             if item is None:
-                if queue.error is not None:
-                    stats.message = f"scoring stopped: {queue.error}"
-                console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
+                console.clear()
+                if not queue.done:  # a review's queue is complete from the start
+                    console.print(Text(f"scoring the pool… {queue.scored} paragraphs so far", style="dim"))
+                item = queue.pop()
+                while item is not None and claims is not None and not claims.take(item.candidate.hash):
+                    item = queue.pop()
+                if claims is not None and claims.broken and not stats.claims_warned:
+                    stats.claims_warned = True
+                    stats.message = f"{claims.broken}: another session on this store may be asked the same paragraphs"
+                if item is None:
+                    if queue.error is not None:
+                        stats.message = f"scoring stopped: {queue.error}"
+                    console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
+                    return stats
+                selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
+            console.clear()
+            console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store,
+                                 scoring_line(queue, read) if read is not None else None))
+            stats.message = ""
+            key = read_key()
+            if key in ("q", "Q", "\x04", "\x03"):
                 return stats
-            selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
-        console.clear()
-        console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store,
-                             scoring_line(queue, read) if read is not None else None))
-        stats.message = ""
-        key = read_key()
-        if key in ("q", "Q", "\x04", "\x03"):
-            if claims is not None:
-                claims.release(item.candidate.hash)
-            return stats
-        if key == "?":
-            stats.message = LONG_HELP + ("\n\n" + guide if guide else "")
-        elif key.isdigit() and 1 <= int(key) <= len(topics):
-            selected ^= {topics[int(key) - 1]}
-        elif key == "0":
-            save(item, set())
-            item = None
-        elif key in ("\r", "\n"):
-            save(item, selected)
-            item = None
-        elif key in ("s", "S"):
-            stats.skipped += 1
-            if claims is not None:
-                claims.release(item.candidate.hash)
-            item = None
-        elif key in ("u", "U"):
-            if not stats.history:
-                stats.message = "nothing to undo"
-                continue
-            last, rec = stats.history.pop()
-            append(store, [LabelRecord(text=rec.text, labels=(), source=rec.source, group=rec.group,
-                                       annotator=annotator, title=rec.title, action="undo")])
-            stats.decided -= 1
-            stats.undone += 1
-            queue.push_front(item)
-            item = last
-            selected = set(rec.labels)
-            stats.message = "undone: decide this paragraph again"
-        else:
-            stats.message = f"unknown key {key!r}: press ? for help"
+            if key == "?":
+                stats.message = LONG_HELP + ("\n\n" + guide if guide else "")
+            elif key.isdigit() and 1 <= int(key) <= len(topics):
+                selected ^= {topics[int(key) - 1]}
+            elif key == "0":
+                save(item, set())
+                item = None
+            elif key in ("\r", "\n"):
+                save(item, selected)
+                item = None
+            elif key in ("s", "S"):
+                stats.skipped += 1
+                if claims is not None:
+                    claims.release(item.candidate.hash)
+                item = None
+            elif key in ("u", "U"):
+                if not stats.history:
+                    stats.message = "nothing to undo"
+                    continue
+                last, rec = stats.history.pop()
+                append(store, [LabelRecord(text=rec.text, labels=(), source=rec.source, group=rec.group,
+                                           annotator=annotator, title=rec.title, action="undo")])
+                stats.decided -= 1
+                stats.undone += 1
+                queue.push_front(item)
+                item = last
+                selected = set(rec.labels)
+                stats.message = "undone: decide this paragraph again"
+            else:
+                stats.message = f"unknown key {key!r}: press ? for help"
+    finally:  # quit, Ctrl-C, a failed save: the paragraph on screen is free for other sessions
+        if claims is not None and item is not None:
+            claims.release(item.candidate.hash)

@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import sys
+import time
 
 import numpy as np
 import pexpect
@@ -417,13 +418,17 @@ def test_claims_never_stop_a_session(tmp_path):
     with open(tmp_path / "t.jsonl.claims", "a") as fh:  # lines no session wrote
         fh.write('[1]\n{"hash": ["h2"], "owner": "x", "at": 1}\n{"hash": "h3"}\nnot json\n{"hash": "h4", "ow')
     with open(tmp_path / "t.jsonl.claims", "a") as fh:  # ends without a newline: the next claim starts a fresh one
-        fh.write('{"hash": "h5", "owner": 5, "at": 1}\n{"hash": "h6", "owner": null, "at": 1}\n'
-                 '{"hash": "h7", "owner": "%s:99999999999999999999:1", "at": 1}\n'
-                 '{"hash": "h8", "owner": "elsewhere:1:1", "at": NaN}\n{"hash": "tr' % socket.gethostname())
+        host, now = socket.gethostname(), time.time()  # claims of now: not expired, so their owners are looked at
+        fh.write(f'{{"hash": "h5", "owner": 5, "at": {now}}}\n{{"hash": "h6", "owner": null, "at": {now}}}\n'
+                 f'{{"hash": "h7", "owner": "{host}:99999999999999999999:1", "at": {now}}}\n'
+                 f'{{"hash": "h8", "owner": "elsewhere:1:1", "at": NaN}}\n'
+                 f'{{"hash": "h10", "owner": "elsewhere:1:1", "at": 1{"0" * 400}}}\n'
+                 f'{{"hash": "h11", "owner": "{host}:²:1", "at": {now}}}\n'
+                 f'{{"hash": "h12", "owner": "{host}:0:x", "at": {now}}}\n{{"hash": "tr')
     assert theirs.take("h9")
     mine = Claims(other)
     assert not mine.take("h1") and mine.take("h2") and mine.take("h3")
-    assert all(mine.take(h) for h in ("h5", "h6", "h7", "h8")) and not mine.take("h9")
+    assert all(mine.take(h) for h in ("h5", "h6", "h7", "h8", "h10", "h11", "h12")) and not mine.take("h9")
     assert mine.broken == ""
 
 
@@ -437,6 +442,21 @@ def test_a_session_whose_process_proc_cannot_see_keeps_its_claims(tmp_path, monk
     monkeypatch.setattr(ls, "_started", lambda pid: "?" if pid != os.getpid() else "1")
     mine = Claims(store)  # must not begin the file anew over a live claim
     assert not mine.take("h1")
+
+
+@pytest.mark.parametrize("stop", ["q", "SIGINT"])
+def test_a_session_that_stops_releases_the_paragraph_on_screen(tmp_path, stop):
+    """A session on another machine cannot see that this one's process is gone: the claim is released."""
+    store = tmp_path / "session.jsonl"
+    child = spawn(store)
+    child.expect("0 labeled")
+    if stop == "q":
+        child.send("q")
+    else:
+        os.kill(child.pid, signal.SIGINT)
+    child.expect(pexpect.EOF)
+    claims = [json.loads(line) for line in (tmp_path / "session.jsonl.claims").read_text().splitlines()][1:]
+    assert [c.get("release", False) for c in claims] == [False, True] and claims[0]["hash"] == claims[1]["hash"]
 
 
 def test_a_session_says_when_it_cannot_claim(tmp_path):
