@@ -452,8 +452,9 @@ def label(
                 if set(m.topics) & set(topics):
                     m = Aligned(m, topics)
                     if m.missing:
+                        it = "it" if len(m.missing) == 1 else "them"
                         err(f"Warning: the model was trained without {', '.join(m.missing)}: no suggestions "
-                            "for it until `tagger train` (or --retrain-every) makes a model with it")
+                            f"for {it} until `tagger train` (or --retrain-every) makes a model with {it}")
                 else:
                     err(f"Warning: the model's topics {m.topics} are none of the taxonomy's; no suggestions")
                     m = None
@@ -493,8 +494,8 @@ def label(
         err(f"Error: {e}")
     err(f"{count(stats.decided, 'decision')} saved to {store} ({stats.skipped} skipped"
         + (f", {count(queue.passed_over, 'near-copy', 'near-copies')} passed over" if queue.passed_over else "")
-        + (f", {claims.elsewhere} passed over while another session had them; a later session asks any left "
-           "unlabeled" if claims.elsewhere else "")
+        + (f", {claims.elsewhere} passed over while another session had {'it' if claims.elsewhere == 1 else 'them'};"
+           " a later session asks any left unlabeled" if claims.elsewhere else "")
         + ")."
         + (" Run `tagger train` to build a model from them." if stats.decided else ""))
     if errors:
@@ -722,8 +723,8 @@ def labels_import(
     except TaggerError as e:
         raise fail(e)
     for old, new in report.conflicts:
-        err(f"Conflict: {new.hash} is labeled {list(old.labels)} by {old.annotator or '?'}, "
-            f"the import says {list(new.labels)} ({new.annotator or '?'}); kept {list(old.labels)}: "
+        err(f"Conflict: {new.hash} is labeled {list(old.labels)} by {old.annotator or '(unknown)'}, "
+            f"the import says {list(new.labels)} ({new.annotator or '(unknown)'}); kept {list(old.labels)}: "
             f"{new.text[:60]}")
     for r in report.unknown:
         err(f"Skipped {r.hash}: labels {list(r.labels)} are not all in the taxonomy")
@@ -733,13 +734,14 @@ def labels_import(
             "on an imported decision that differs from the one before (labels/agreement/ keeps a study out of "
             "training):")
         for old, new in report.retrained[:5]:
-            err(f"  {old.hash}: {list(old.labels)} ({old.annotator or '?'}) → {list(new.labels)} "
-                f"({new.annotator or '?'})")
+            err(f"  {old.hash}: {list(old.labels)} ({old.annotator or '(unknown)'}) → {list(new.labels)} "
+                f"({new.annotator or '(unknown)'})")
         if len(report.retrained) > 5:
             err(f"  and {len(report.retrained) - 5:,} more")
     if per_annotator and report.unnamed:
-        err(f"Warning: {count(report.unnamed, 'decision')} in {file} name no annotator; they count as one "
-            "annotator, \"(unknown)\"")
+        one = report.unnamed == 1
+        err(f"Warning: {count(report.unnamed, 'decision')} in {file} {'names' if one else 'name'} no annotator; "
+            f"{'it counts' if one else 'they count'} as one annotator, \"(unknown)\"")
     err(f"Imported {count(report.added, 'label')} into {store}"
         + (f" ({report.beside:,} beside another annotator's)" if per_annotator else "")
         + f"; {report.duplicates:,} already present, "

@@ -183,13 +183,15 @@ def import_labels(incoming: Iterable[LabelRecord], store: Path, existing: Iterab
     """Append new labels to `store`: skip text hashes already labeled the same way, report conflicts.
     With `per_annotator`, a paragraph's decisions are keyed by annotator too (an agreement study):
     another annotator's decision is added beside the ones there, and only the same annotator's can
-    be a duplicate or a conflict."""
+    be a duplicate or a conflict; a store that training does not read is compared with itself only."""
     from .agreement import per_annotator as by_annotator
 
     existing = list(existing)
-    records = read_labels([*existing, store])[0]
+    trained = _read_by(Path(store), existing)
+    # a study kept apart from training is compared with itself: a decision training has too is still the study's
+    records = read_labels([store] if per_annotator and not trained else [*existing, store])[0]
     # what training reads, if the store is among it: to tell what the import changes for training
-    before = latest(read_labels(existing)[0]) if per_annotator and _read_by(Path(store), existing) else {}
+    before = latest(read_labels(existing)[0]) if per_annotator and trained else {}
     have = {(a, h): r for a, d in by_annotator(records).items() for h, r in d.items()} if per_annotator else \
         {("", h): r for h, r in latest(records).items()}
     labeled = {h for _, h in have}

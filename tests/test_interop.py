@@ -116,16 +116,18 @@ def test_a_per_annotator_import_keeps_out_of_training_unless_told(runner, tmp_pa
     append(tmp_path / "labels" / "corpus.jsonl", agreed)
     theirs = [LabelRecord(r.text, ("us_presence",), annotator="omar") for r in agreed[:2]]
     theirs.append(LabelRecord(agreed[2].text, agreed[2].labels, annotator=""))
-    f = tmp_path / "omar.csv"
-    f.write_text(export(theirs, "csv", TOPICS), encoding="utf-8")
+    f = tmp_path / "omar.csv"  # the study: amal's decisions (as in training) and the others'
+    f.write_text(export(agreed + theirs, "csv", TOPICS), encoding="utf-8")
     training = lambda: {h: r.labels for h, r in latest(read_labels([tmp_path / "labels"])[0]).items()}
     before = training()
     r = runner.invoke(app, ["labels", "import", str(f), "--from", "csv", "--per-annotator"])
     assert r.exit_code == 0, r.output
-    assert "labels/agreement/imported.jsonl" in r.stderr and "Imported 3 labels" in r.stderr
-    assert 'Warning: 1 decision in' in r.stderr and 'name no annotator; they count as one annotator' in r.stderr
+    assert "labels/agreement/imported.jsonl" in r.stderr and "Imported 6 labels" in r.stderr
+    assert "(3 beside another annotator's)" in r.stderr
+    assert 'Warning: 1 decision in' in r.stderr and 'names no annotator; it counts as one annotator' in r.stderr
     assert training() == before and "now train" not in r.stderr
-    assert len(read_labels([tmp_path / "labels" / "agreement"])[0]) == 3
+    study = read_labels([tmp_path / "labels" / "agreement"])[0]
+    assert label_stats(study, TOPICS) == label_stats(agreed + theirs, TOPICS)
     r = runner.invoke(app, ["labels", "import", str(f), "--from", "csv", "--per-annotator",
                             "--store", str(tmp_path / "labels" / "omar.jsonl")])
     assert r.exit_code == 0, r.output

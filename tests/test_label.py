@@ -360,7 +360,7 @@ def test_two_sessions_on_one_store_are_not_asked_the_same_paragraph(tmp_path):
         child.expect(pexpect.EOF)
     hashes = [r["hash"] for r in stored(store)]
     assert len(hashes) == 6 and len(set(hashes)) == 6
-    assert re.search(r"[1-9]\d* passed over while another session had them", " ".join(b.before.split()))
+    assert re.search(r"[1-9]\d* passed over while another session had (it|them)", " ".join(b.before.split()))
 
 
 def _other(tmp_path, store, **kw) -> Claims:
