@@ -61,12 +61,13 @@ def priorities(proba: np.ndarray, thresholds: np.ndarray, weights: np.ndarray, s
 
 class Aligned:
     """A model seen through a taxonomy's topics, in the taxonomy's order. A topic the model lacks
-    (added to the taxonomy since it was trained) scores 0 against an infinite threshold: it is
-    never suggested and does not steer the order, while the model's other topics still do."""
+    (added to the taxonomy since it was trained), or has learned nothing of (`without`: no
+    positive label yet), scores 0 against an infinite threshold: it is never suggested and does
+    not steer the order, while the model's other topics still do."""
 
-    def __init__(self, model, topics: Sequence[str]) -> None:
+    def __init__(self, model, topics: Sequence[str], without: Sequence[str] = ()) -> None:
         self.model, self.topics = model, list(topics)
-        self.cols = [model.topics.index(t) if t in model.topics else -1 for t in self.topics]
+        self.cols = [model.topics.index(t) if t in model.topics and t not in without else -1 for t in self.topics]
         th = np.asarray(model.thresholds_, dtype=float)
         self.thresholds_ = np.array([th[c] if c >= 0 else np.inf for c in self.cols])
         self.missing = [t for t, c in zip(self.topics, self.cols) if c < 0]

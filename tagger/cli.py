@@ -478,7 +478,11 @@ def label(
             p = m.meta_.get("params", {})
 
             def retrain():
-                return refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
+                from .active import Aligned
+                fresh = refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
+                # a topic with no positive label yet is in the model only as a constant: not a suggestion
+                none = [t for t, n in fresh.meta_["training"]["positives"].items() if n == 0]
+                return Aligned(fresh, topics, without=none) if none else fresh
         use_rtl = _use_rtl(rtl)
         console = Console()
         try:

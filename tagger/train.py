@@ -320,7 +320,9 @@ def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
+        result = train(labels, taxonomy, grid=[(features, C)], n_splits=3)
+    result.model.meta_ = result.meta  # as a saved model has it: what it was trained on
+    return result.model
 
 
 def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None,

@@ -518,8 +518,11 @@ def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_p
     assert "drones" in rec["labels"]
 
 
-def test_a_refresh_with_a_topic_of_two_positives_keeps_the_screen_clean(tmp_path, seed_model):
-    """Retraining with fewer positives than folds makes scikit-learn warn; not onto the session's screen."""
+@pytest.mark.parametrize("key, after", [("5", r"5 drones\s+[01]\.\d\d \(threshold"),
+                                        ("0", r"5 drones\s+—\s+\(not in the model yet\)")])
+def test_a_refresh_brings_in_a_new_topic_once_it_has_labels(tmp_path, seed_model, key, after):
+    """Two paragraphs labeled with the new topic (fewer positives than folds, so scikit-learn warns,
+    but not onto the screen): the refreshed model scores it. Two labeled without it: still unknown."""
     _, tax = with_drones(tmp_path)
     half = half_labeled(tmp_path)
     store = tmp_path / "session.jsonl"
@@ -528,13 +531,16 @@ def test_a_refresh_with_a_topic_of_two_positives_keeps_the_screen_clean(tmp_path
     child.logfile_read = seen = io.StringIO()
     for n in range(2):
         child.expect(f"{n} labeled")
-        child.send("5")
-        child.send("\r")
+        child.send(key)
+        if key == "5":
+            child.send("\r")
     child.expect("2 labeled")
     wait_refreshed(child)
+    screen = child.before.rsplit("\x1b[2J", 1)[-1]  # the last screen drawn, with the refreshed model
+    assert re.search(after, screen), screen
     child.send("q")
     child.expect(pexpect.EOF)
-    assert "drones" in seen.getvalue() and "sklearn" not in seen.getvalue() and "UserWarning" not in seen.getvalue()
+    assert "sklearn" not in seen.getvalue() and "UserWarning" not in seen.getvalue()
 
 
 def test_retrain_every_n_refreshes_the_model_during_the_session(tmp_path, seed_model):
