@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -222,14 +224,20 @@ def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndar
     proto = TopicModel(ids, features=features, C=C, seed=SEED)
     x = proto.counts(ts.texts) if counts is None else counts
     out = np.zeros(ts.y.shape, dtype=np.float64)
-    for test in test_folds:
+
+    def fold(test: np.ndarray) -> None:
         train = np.setdiff1d(np.arange(len(ts.texts)), test)
         if trainable is not None:
             train = train[trainable[train]]
             if not len(train):
-                continue
+                return
         m = TopicModel(ids, features=features, C=C, seed=SEED).fit_counts(x[train], ts.y[train])
         out[test] = m.proba_counts(x[test])
+
+    # liblinear releases the GIL, so the folds' fits share the machine's cores in threads
+    # (no copies of the matrix to worker processes); each fold writes only its own rows
+    with ThreadPoolExecutor(max_workers=max(1, min(len(test_folds), os.cpu_count() or 1))) as pool:
+        list(pool.map(fold, test_folds))
     return out
 
 
