@@ -236,8 +236,11 @@ def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndar
 
     # liblinear releases the GIL, so the folds' fits share the machine's cores in threads
     # (no copies of the matrix to worker processes); each fold writes only its own rows
-    with ThreadPoolExecutor(max_workers=max(1, min(len(test_folds), os.cpu_count() or 1))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(test_folds), os.cpu_count() or 1)))
+    try:
         list(pool.map(fold, test_folds))
+    finally:  # on Ctrl-C, the folds not yet begun are dropped, not fitted first
+        pool.shutdown(wait=True, cancel_futures=True)
     return out
 
 
