@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -224,23 +222,14 @@ def oof_proba(ts: TrainingSet, features: str, C: float, test_folds: list[np.ndar
     proto = TopicModel(ids, features=features, C=C, seed=SEED)
     x = proto.counts(ts.texts) if counts is None else counts
     out = np.zeros(ts.y.shape, dtype=np.float64)
-
-    def fold(test: np.ndarray) -> None:
+    for test in test_folds:
         train = np.setdiff1d(np.arange(len(ts.texts)), test)
         if trainable is not None:
             train = train[trainable[train]]
             if not len(train):
-                return
+                continue
         m = TopicModel(ids, features=features, C=C, seed=SEED).fit_counts(x[train], ts.y[train])
         out[test] = m.proba_counts(x[test])
-
-    # liblinear releases the GIL, so the folds' fits share the machine's cores in threads
-    # (no copies of the matrix to worker processes); each fold writes only its own rows
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(test_folds), os.cpu_count() or 1)))
-    try:
-        list(pool.map(fold, test_folds))
-    finally:  # on Ctrl-C, the folds not yet begun are dropped, not fitted first
-        pool.shutdown(wait=True, cancel_futures=True)
     return out
 
 
