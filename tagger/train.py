@@ -277,9 +277,10 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
     cache: dict[str, object] = {}
     search = []
     best = None
+    oof: dict[tuple[str, float], np.ndarray] = {}  # each configuration's out-of-fold scores
     for features, C in grid:
         progress(f"cross-validating {features} n-grams, C={C:g}")
-        p = oof_proba(ts, features, C, test_folds, counts=_counts(cache, features, ts.texts))
+        p = oof[features, C] = oof_proba(ts, features, C, test_folds, counts=_counts(cache, features, ts.texts))
         m = cv_metrics(ts, p, test_folds)
         search.append({"features": features, "C": C, "macro_f1": m["macro_f1"]})
         if best is None or m["macro_f1"] > best[2]["macro_f1"]:
@@ -304,9 +305,12 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
     if baseline is not None:
         trainable = np.array([h in baseline.hashes for h in hashes])
         if trainable.any():
-            progress(f"cross-validating the current model's recipe on its {int(trainable.sum())} paragraphs")
-            p_old = oof_proba(ts, baseline.features, baseline.C, test_folds, trainable=trainable,
-                              counts=_counts(cache, baseline.features, ts.texts))
+            if trainable.all() and (baseline.features, baseline.C) in oof:  # the grid ran this recipe on these folds
+                p_old = oof[baseline.features, baseline.C]
+            else:
+                progress(f"cross-validating the current model's recipe on its {int(trainable.sum())} paragraphs")
+                p_old = oof_proba(ts, baseline.features, baseline.C, test_folds, trainable=trainable,
+                                  counts=_counts(cache, baseline.features, ts.texts))
             meta["cv"]["previous"] = {"features": baseline.features, "C": baseline.C,
                                       "trained_on": int(trainable.sum()), **cv_metrics(ts, p_old, test_folds)}
     return TrainResult(model, meta, tuple(hashes))
