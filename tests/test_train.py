@@ -32,6 +32,23 @@ def test_training_is_reproducible(seed_model, tmp_path):
     np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
 
 
+def test_the_current_models_recipe_on_the_same_labels_scores_what_the_grid_found(tmp_path):
+    """Retraining on the labels the current model learned from: its recipe's cross-validation is the
+    grid's own run of that recipe (reused, not run twice), so "previous" equals the new figures.
+    Under another grid the recipe is cross-validated for the comparison, with the same figures."""
+    from tagger.train import baseline_of
+
+    first = train([SEED_LABELS], TAXONOMY, grid=[("word+char", 10.0)], n_splits=3)
+    first.model.save(tmp_path / "m", first.meta, files=first.files())
+    again = train([SEED_LABELS], TAXONOMY, grid=[("char", 30.0), ("word+char", 10.0)], n_splits=3,
+                  baseline=baseline_of(tmp_path / "m"))
+    previous = again.meta["cv"]["previous"]
+    assert previous["trained_on"] == len(first.hashes)
+    assert previous["per_topic"] == first.meta["cv"]["per_topic"] and previous["macro_f1"] == first.meta["cv"]["macro_f1"]
+    other = train([SEED_LABELS], TAXONOMY, grid=[("char", 30.0)], n_splits=3, baseline=baseline_of(tmp_path / "m"))
+    assert other.meta["cv"]["previous"] == previous
+
+
 def test_folds_never_split_an_article():
     ts = load_training_set([SEED_LABELS], TAXONOMY)
     seen = {}
