@@ -299,6 +299,12 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
                              None if output is None else str(output), retries=retries, pure=False,
                              key=f"tagger-partition-{part.index}-{uuid.uuid4().hex[:8]}")
 
+    def failed(part: Partition, why: str) -> None:
+        """A partition that came back with no records: reported, and its articles counted as not out."""
+        nonlocal n_in
+        errors.append(f"{part.source}: partition {part.index} {why}; its articles are not tagged")
+        n_in += part.articles_in or 1
+
     def finish(part: Partition, fut) -> None:
         nonlocal n_in, n_out, shared
         for attempt in range(retries + 1):
@@ -307,10 +313,12 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
                 break
             except FutureCancelledError:  # its model copy was lost with the workers: try again
                 if attempt == retries:
-                    raise
+                    return failed(part, f"lost with its workers {retries + 1} times")
                 if shared.status != "finished":  # every copy is gone: scatter the model anew
                     shared = scatter()
                 fut = submit(part)
+            except Exception as e:  # failed on the cluster after Dask's retries (a bug, workers killed over and over)
+                return failed(part, f"failed on the cluster ({type(e).__name__}: {e})")
         n_in += a_in
         n_out += r_out
         errors.extend(errs)

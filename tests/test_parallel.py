@@ -85,6 +85,24 @@ def test_a_local_clusters_workers_log_only_critical_failures(monkeypatch):
     assert len(levels) == 2 and set(levels.values()) == {logging.CRITICAL}
 
 
+def test_a_partition_that_fails_on_the_cluster_is_reported_and_the_rest_tagged(cluster, seed_model):
+    """A task that raises on its worker (here: a record that is not an object, which `partitions`
+    would never make) used to end the run in a traceback; now it is that partition's error."""
+    from tagger.parallel import Partition
+
+    model = load_model(seed_model)
+    text = SEEDS[0].read_text(encoding="utf-8")
+    parts = [Partition(0, "a.jsonl", records=({"id": 0, "title": "", "text": text},)),
+             Partition(1, "b.jsonl", records=(None,)),
+             Partition(2, "c.jsonl", records=({"id": 0, "title": "", "text": text},))]
+    got = []
+    summary = run_dask(parts, model, cluster, "seedmodel", on_records=got.extend)
+    assert [r["source"] for r in got] == ["a.jsonl", "c.jsonl"]
+    [error] = summary.errors
+    assert error.startswith("b.jsonl: partition 1 failed on the cluster (") and "not tagged" in error
+    assert (summary.articles_in, summary.records_out) == (3, 2)
+
+
 def test_dask_records_equal_the_single_process_output(cluster, corpus, seed_model, single, tmp_path):
     model = load_model(seed_model)
     got = []
