@@ -24,7 +24,7 @@ import heapq
 import itertools
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -105,6 +105,7 @@ class Item:
     candidate: Candidate
     proba: np.ndarray
     priority: float
+    model: object = field(default=None, compare=False, repr=False)  # the model that scored it
 
 
 class Queue:
@@ -164,7 +165,7 @@ class Queue:
         else:
             proba = model.predict_proba([c.text for c in batch])
             prio = priorities(proba, model.thresholds_, self.weights, self.strategy, self.rng)
-        return [Item(c, p, float(s)) for c, p, s in zip(batch, proba, prio)]
+        return [Item(c, p, float(s), model) for c, p, s in zip(batch, proba, prio)]
 
     def _push(self, items: list[Item]) -> None:
         with self.cond:
@@ -250,6 +251,14 @@ class Queue:
                     self.near.add(c.text, c.hash)
                     return item
                 self.passed_over += 1
+
+    def current(self, item: Item) -> Item:
+        """`item` with the scores of the model in use: rescored if an earlier model scored it (the one on
+        screen, or one undone, when a refresh swapped the model)."""
+        model = self.model
+        if model is None or item.model is model:
+            return item
+        return Item(item.candidate, model.predict_proba([item.candidate.text])[0], item.priority, model)
 
     def push_front(self, item: Item) -> None:
         """Offer `item` again next (after an undo)."""

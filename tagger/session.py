@@ -221,6 +221,7 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
                     console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
                     return stats
                 selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
+            item = queue.current(item)  # after a refresh, the new model's scores beside its thresholds
             console.clear()
             console.print(screen(item, selected, topics, thresholds(), stats, rtl, console.width, store,
                                  scoring_line(queue, read) if read is not None else None))

@@ -229,6 +229,21 @@ def wait_refreshed(child) -> None:
     raise AssertionError("the model was never refreshed")
 
 
+def test_an_item_scored_before_a_refresh_is_shown_with_the_new_models_scores(seed_model):
+    from tagger.classify import load_model
+
+    old, new = load_model(seed_model), load_model(ROOT / "models" / "default")
+    q = Queue(iter_candidates([POOL]), old)
+    q.fill(1)
+    item = q.pop()
+    assert q.current(item) is item
+    q.set_model(new)
+    fresh = q.current(item)
+    np.testing.assert_allclose(fresh.proba, new.predict_proba([item.candidate.text])[0])
+    assert not np.allclose(fresh.proba, item.proba) and fresh.candidate is item.candidate
+    assert q.current(fresh) is fresh
+
+
 def test_label_three_undo_one_quit(tmp_path):
     store = tmp_path / "session.jsonl"
     child = spawn(store)
