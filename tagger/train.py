@@ -379,7 +379,8 @@ def disagreements(labels: Sequence[str | Path], taxonomy: str | Path, features: 
 
     Strength per topic: how far past the threshold the score lies on the wrong side, as a fraction of the
     room on that side (1.0 = the model is certain of the opposite). A label whose latest decision
-    was made in a review (confirmed or corrected) is not offered again. Returns topics, thresholds, items."""
+    was made in a review (confirmed or corrected) is not offered again. Returns topics, thresholds (infinite
+    for a topic with no positive label: the model knows nothing of it), items."""
     ts = load_training_set(labels, taxonomy)
     recs = ts.records
     test_folds = folds(ts, n_splits)
@@ -391,4 +392,4 @@ def disagreements(labels: Sequence[str | Path], taxonomy: str | Path, features: 
     order = np.argsort(-strength, kind="stable")
     items = [Disagreement(recs[i], p[i], float(strength[i])) for i in order
              if strength[i] >= min_strength and recs[i].action != REVIEWED]
-    return [t.id for t in ts.topics], th, items
+    return [t.id for t in ts.topics], np.where(ts.y.sum(axis=0) > 0, th, np.inf), items

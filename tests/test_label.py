@@ -244,6 +244,22 @@ def test_an_item_scored_before_a_refresh_is_shown_with_the_new_models_scores(see
     assert q.current(fresh) is fresh
 
 
+def test_review_shows_a_topic_nobody_has_labeled_as_unknown_to_the_model(tmp_path):
+    from rich.console import Console
+
+    from tagger.active import Item
+    from tagger.session import Stats, screen
+    from tagger.train import disagreements
+
+    _, tax = with_drones(tmp_path)
+    ids, th, items = disagreements([ROOT / "labels" / "seeds.jsonl"], tax, min_strength=0.0, n_splits=3)
+    assert ids[-1] == "drones" and th[-1] == float("inf") and np.isfinite(th[:-1]).all()
+    console = Console(width=140, record=True)
+    item = Item(Candidate(items[0].record.text, ""), items[0].proba, 1.0)
+    console.print(screen(item, set(), ids, list(th), Stats(), False, 140, tmp_path / "s.jsonl"))
+    assert re.search(r"5 drones\s+—\s+\(not in the model yet\)", console.export_text())
+
+
 def test_label_three_undo_one_quit(tmp_path):
     store = tmp_path / "session.jsonl"
     child = spawn(store)
