@@ -188,6 +188,8 @@ class Queue:
                     self.cond.notify_all()
                 return
             items = self._score(batch)
+            while items and items[0].model is not self.model:  # a refresh came while the batch was scored
+                items = self._score(batch)
             self.scored += len(batch)
             self._push(items)
 
@@ -221,15 +223,22 @@ class Queue:
         self.close()
 
     def set_model(self, model, positives: Sequence[int] | None = None) -> None:
-        """Use a retrained model from now on; queued items are re-scored."""
+        """Use a retrained model from now on; queued items are re-scored. They stay queued meanwhile
+        (a `pop` during the re-scoring takes one as it was), and an undone item stays first."""
         with self.cond:
             self.model = model
             if positives is not None:
                 self.weights = topic_weights(positives)
-            items = [it for _, _, it in self.heap]
-            self.heap = []
-        if items:
-            self._push(self._score([it.candidate for it in items]))
+            queued = [it for _, _, it in self.heap]
+        if not queued:
+            return
+        fresh = {id(old): new for old, new in zip(queued, self._score([it.candidate for it in queued]))}
+        with self.cond:
+            heap = [(p if p == -float("inf") or id(it) not in fresh else -fresh[id(it)].priority, n,
+                     fresh.get(id(it), it)) for p, n, it in self.heap]
+            heapq.heapify(heap)
+            self.heap = heap
+            self.cond.notify_all()
 
     # taking ----------------------------------------------------------------------------------
     def pop(self, timeout: float | None = None) -> Item | None:

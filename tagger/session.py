@@ -220,6 +220,7 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
                         stats.message = f"scoring stopped: {queue.error}"
                     console.print("Nothing left to label in these sources." if queue.error is None else stats.message)
                     return stats
+                item = queue.current(item)  # scored before a refresh: the suggestion is the new model's
                 selected = preselect(item) if preselect else suggestion(item, topics, thresholds())
             item = queue.current(item)  # after a refresh, the new model's scores beside its thresholds
             console.clear()

@@ -260,6 +260,72 @@ def test_review_shows_a_topic_nobody_has_labeled_as_unknown_to_the_model(tmp_pat
     assert re.search(r"5 drones\s+—\s+\(not in the model yet\)", console.export_text())
 
 
+class _Fake:
+    """A model for the queue: every paragraph scores `score` on one topic; `gate`, if set, holds
+    predict_proba until it is opened."""
+
+    topics = ["t"]
+    thresholds_ = np.array([0.5])
+
+    def __init__(self, score: float, gate=None) -> None:
+        self.score, self.gate = score, gate
+
+    def predict_proba(self, texts):
+        if self.gate is not None:
+            self.gate.wait(10)
+        return np.full((len(texts), 1), self.score)
+
+
+def _cands(n: int):
+    return [Candidate(f"فقرة رقم {i}", "", group=str(i)) for i in range(n)]
+
+
+def test_a_refresh_keeps_the_queue_open_while_it_rescores():
+    """A key press during a refresh took the emptied queue for the end of the session."""
+    import threading
+
+    q = Queue(_cands(5), _Fake(0.5))
+    q.fill()
+    assert q.done
+    gate = threading.Event()
+    refresh = threading.Thread(target=q.set_model, args=(_Fake(0.4, gate),))
+    refresh.start()
+    try:
+        assert q.pop(timeout=2) is not None
+    finally:
+        gate.set()
+        refresh.join()
+    assert len(list(q)) == 4 and q.pop(timeout=0) is None
+
+
+def test_an_undone_item_stays_first_through_a_refresh():
+    q = Queue(_cands(5), _Fake(0.45))
+    q.fill()
+    undone = q.pop()
+    q.push_front(undone)
+
+    class Doubts(_Fake):  # the new model is sure of the undone paragraph, unsure of the rest
+        def predict_proba(self, texts):
+            return np.array([[0.0 if t == undone.candidate.text else 0.5] for t in texts])
+
+    q.set_model(Doubts(0.0))
+    assert q.pop().candidate is undone.candidate
+
+
+def test_a_batch_scored_during_a_refresh_is_scored_again_by_the_new_model():
+    import threading
+
+    gate = threading.Event()
+    q = Queue(_cands(3), _Fake(0.9, gate)).start()
+    time.sleep(0.2)  # the scoring thread is inside the old model's predict_proba
+    new = _Fake(0.1)
+    q.set_model(new)
+    gate.set()
+    item = q.pop(timeout=5)
+    q.close()
+    assert item.model is new and item.proba[0] == 0.1
+
+
 def test_label_three_undo_one_quit(tmp_path):
     store = tmp_path / "session.jsonl"
     child = spawn(store)
