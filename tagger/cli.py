@@ -142,7 +142,7 @@ def classify(
 
     emit = Records(fmt)
     if dask is not None:
-        from .parallel import connect, partitions, run_dask
+        from .parallel import cluster_errors, connect, partitions, run_dask
 
         try:
             client = connect(dask)
@@ -153,6 +153,9 @@ def classify(
                                output=output, on_records=lambda recs: [emit_article(r) for r in recs])
         except TaggerError as e:
             raise fail(e)
+        except cluster_errors() as e:  # the cluster itself failed (scheduler gone, client closed): not one partition
+            raise fail(TaggerError(f"the Dask cluster stopped the run ({type(e).__name__}: {e}); records "
+                                   "already written stand, the rest were not tagged"))
         finally:
             cluster = getattr(client, "cluster", None)
             client.close()

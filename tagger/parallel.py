@@ -234,6 +234,16 @@ def shard_folder(out: Path) -> None:
         raise TaggerError(f"cannot create {out} ({e.strerror or e})") from None
 
 
+def cluster_errors() -> tuple[type[BaseException], ...]:
+    """What Dask raises when the cluster itself is gone mid-run (not a partition's failure)."""
+    try:
+        from distributed.client import ClosedClientError
+        from distributed.comm.core import CommClosedError
+    except ImportError:
+        return ()
+    return ClosedClientError, CommClosedError, TimeoutError
+
+
 def connect(address: str, workers: int = 2):
     """A Dask client: `local` starts a LocalCluster of worker processes on loopback, whose
     scheduler and workers log only critical failures (unless $DASK_LOGGING__DISTRIBUTED says

@@ -103,6 +103,25 @@ def test_a_partition_that_fails_on_the_cluster_is_reported_and_the_rest_tagged(c
     assert (summary.articles_in, summary.records_out) == (3, 2)
 
 
+def test_a_cluster_that_goes_away_mid_run_is_an_error_not_a_traceback(runner, seed_model, monkeypatch):
+    """The scheduler dies or the client is closed during the run: Dask raises from submit."""
+    import tagger.parallel as parallel
+    from distributed.client import ClosedClientError
+
+    class Client:
+        def close(self):
+            pass
+
+    def gone(*args, **kwargs):
+        raise ClosedClientError("Can't submit: the client is closed")
+
+    monkeypatch.setattr(parallel, "connect", lambda address: Client())
+    monkeypatch.setattr(parallel, "run_dask", gone)
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "tcp://127.0.0.1:1", "-m", str(seed_model)])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: the Dask cluster stopped the run (ClosedClientError: ") and "Traceback" not in r.output
+
+
 def test_dask_records_equal_the_single_process_output(cluster, corpus, seed_model, single, tmp_path):
     model = load_model(seed_model)
     got = []
