@@ -84,6 +84,17 @@ class Aligned:
         return out
 
 
+def for_taxonomy(model, topics: Sequence[str]):
+    """`model` as a label session uses it, through the taxonomy's topics: itself when it has them all,
+    in order, each learned from a positive label (its meta says how many it had); else an `Aligned` view
+    that leaves out topics it lacks or learned nothing of."""
+    positives = ((getattr(model, "meta_", None) or {}).get("training") or {}).get("positives") or {}
+    unlearned = [t for t, n in positives.items() if n == 0]
+    if list(model.topics) == list(topics) and not unlearned:
+        return model
+    return Aligned(model, topics, without=unlearned)
+
+
 def unseen(candidates: Iterable[Candidate], seen: set[str]) -> Iterator[Candidate]:
     """Drop candidates whose text hash is in `seen` (labeled already), and repeats within the stream."""
     for c in candidates:

@@ -414,7 +414,7 @@ def label(
     """
     from rich.console import Console
 
-    from .active import Queue
+    from .active import Queue, for_taxonomy
     from .labelstore import Claims, NearDuplicates, append, latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
     from .pool import ReadProgress, iter_candidates
@@ -450,17 +450,15 @@ def label(
         try:
             from .classify import load_model
             m = load_model(model)
-            if m.topics != topics:
-                from .active import Aligned
-                if set(m.topics) & set(topics):
-                    m = Aligned(m, topics)
-                    if m.missing:
-                        it = "it" if len(m.missing) == 1 else "them"
-                        err(f"Warning: the model was trained without {', '.join(m.missing)}: no suggestions "
-                            f"for {it} until `tagger train` (or --retrain-every) makes a model with {it}")
-                else:
-                    err(f"Warning: the model's topics {m.topics} are none of the taxonomy's; no suggestions")
-                    m = None
+            if not set(m.topics) & set(topics):
+                err(f"Warning: the model's topics {m.topics} are none of the taxonomy's; no suggestions")
+                m = None
+            else:
+                m = for_taxonomy(m, topics)
+                if missing := getattr(m, "missing", []):
+                    it = "it" if len(missing) == 1 else "them"
+                    err(f"Warning: the model was trained without {', '.join(missing)}: no suggestions "
+                        f"for {it} until `tagger train` (or --retrain-every) makes a model with {it}")
         except TaggerError as e:
             if model:
                 raise
@@ -481,11 +479,8 @@ def label(
             p = m.meta_.get("params", {})
 
             def retrain():
-                from .active import Aligned
-                fresh = refit([*label_paths, store], tax, p.get("features", "word+char"), p.get("C", 10.0))
-                # a topic with no positive label yet is in the model only as a constant: not a suggestion
-                none = [t for t, n in fresh.meta_["training"]["positives"].items() if n == 0]
-                return Aligned(fresh, topics, without=none) if none else fresh
+                return for_taxonomy(refit([*label_paths, store], tax, p.get("features", "word+char"),
+                                          p.get("C", 10.0)), topics)
         use_rtl = _use_rtl(rtl)
         console = Console()
         try:

@@ -615,6 +615,22 @@ def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_p
     assert "drones" in rec["labels"]
 
 
+def test_a_model_trained_with_a_topic_nobody_labeled_does_not_suggest_it(tmp_path):
+    """A model trained after the topic was added, before anyone labeled it: the topic is a constant in it."""
+    from tagger.train import train
+
+    _, tax = with_drones(tmp_path)
+    result = train([ROOT / "labels" / "seeds.jsonl"], tax, grid=[("word+char", 10.0)], n_splits=3)
+    result.model.save(tmp_path / "m", result.meta)
+    child = spawn(tmp_path / "session.jsonl", "--taxonomy", str(tax), env={"TAGGER_MODEL": str(tmp_path / "m")})
+    child.expect("trained without drones")
+    child.expect("0 labeled")
+    assert re.search(r"5 drones\s+—\s+\(not in the model yet\)", child.before), child.before
+    assert re.search(r"1 arms_deals\s+[01]\.\d\d \(threshold", child.before)
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
 @pytest.mark.parametrize("key, after", [("5", r"5 drones\s+[01]\.\d\d \(threshold"),
                                         ("0", r"5 drones\s+—\s+\(not in the model yet\)")])
 def test_a_refresh_brings_in_a_new_topic_once_it_has_labels(tmp_path, seed_model, key, after):
