@@ -125,6 +125,8 @@ def label_files(path: str | Path) -> list[Path]:
 
 
 WARNINGS_PER_FILE = 5
+# what a line that is not a decision raises on the way to a LabelRecord (bad UTF-8 and JSON are ValueErrors)
+BAD_LINE = (ValueError, KeyError, TypeError, AttributeError)
 
 
 def _lines(raw: BinaryIO) -> Iterator[tuple[int, bytes]]:
@@ -148,8 +150,7 @@ def read_labels(paths: Iterable[str | Path]) -> tuple[list[LabelRecord], list[st
                             continue
                         try:
                             records.append(LabelRecord.from_dict(json.loads(raw.decode("utf-8"))))
-                        except (UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError,
-                                AttributeError) as e:
+                        except BAD_LINE as e:
                             bad += 1
                             if bad <= WARNINGS_PER_FILE:
                                 last = not raw.endswith(b"\n")
@@ -178,6 +179,23 @@ def latest(records: Iterable[LabelRecord]) -> dict[str, LabelRecord]:
     return {k: h[-1] for k, h in history.items() if h}
 
 
+def _ends_mid_line(path: Path, size: int) -> bool:
+    """Whether the file's last byte is not a newline: a writer killed mid-line (the next line must
+    start on a fresh one)."""
+    if not size:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        return fh.read(1) != b"\n"
+
+
+def _whole_lines(data: bytes) -> tuple[list[bytes], int]:
+    """The complete lines of `data` (a line still being written is left for the next read), and
+    how many bytes they take."""
+    end = data.rfind(b"\n") + 1
+    return data[:end].splitlines(), end
+
+
 def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
     """Append records to a JSONL file under an exclusive lock, then flush and fsync."""
     path = Path(path)
@@ -189,13 +207,8 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
         raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); nothing was written") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        # a previous writer killed mid-line leaves no newline: start ours on a fresh line
-        size = os.fstat(fd).st_size
-        if size:
-            with open(path, "rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":
-                    data = b"\n" + data
+        if _ends_mid_line(path, os.fstat(fd).st_size):
+            data = b"\n" + data
         view = memoryview(data)
         while view:  # os.write may write less than asked (a full disk): the rest, or an error
             written = os.write(fd, view)
@@ -291,10 +304,9 @@ class Claims:
         if head != self.head:
             self.offset, self.holders, self.head = 0, {}, head
         size = os.fstat(fd).st_size
-        data = os.pread(fd, max(0, size - self.offset), self.offset)
-        end = data.rfind(b"\n") + 1
-        self.offset += end
-        for line in data[:end].splitlines():
+        lines, used = _whole_lines(os.pread(fd, max(0, size - self.offset), self.offset))
+        self.offset += used
+        for line in lines:
             try:
                 c = json.loads(line)
                 h, owner, at = c["hash"], c["owner"], float(c["at"])
@@ -312,8 +324,7 @@ class Claims:
         rec = {"hash": h, "owner": self.owner, "at": round(self.clock(), 3), **({"release": True} if release else {})}
         line = (json.dumps(rec) + "\n").encode()
         try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":  # a writer killed mid-line: start a fresh one
+            if _ends_mid_line(self.path, os.fstat(fd).st_size):
                 line = b"\n" + line
             os.write(fd, line)
         except OSError as e:
@@ -357,12 +368,12 @@ class Claims:
                 data = fh.read()
         except OSError:
             return
-        end = data.rfind(b"\n") + 1
-        self.store_offset += end
-        for line in data[:end].splitlines():
+        lines, used = _whole_lines(data)
+        self.store_offset += used
+        for line in lines:
             try:
                 self.fresh.append(LabelRecord.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except BAD_LINE:
                 continue
 
     # what a session calls ----------------------------------------------------------------------
