@@ -56,29 +56,6 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-class Records:
-    """Writes records to stdout: one JSON object per line, or (`json`) one array of them."""
-
-    def __init__(self, fmt: Format) -> None:
-        from .records import dumps
-
-        self.array, self.dumps, self.first = fmt is Format.json, dumps, True
-        if self.array:
-            sys.stdout.write("[")
-
-    def __call__(self, obj: dict) -> None:
-        if self.array:
-            sys.stdout.write(("\n" if self.first else ",\n") + self.dumps(obj))
-        else:
-            sys.stdout.write(self.dumps(obj) + "\n")
-        self.first = False
-
-    def close(self) -> None:
-        if self.array:
-            sys.stdout.write("\n]\n")
-        sys.stdout.flush()
-
-
 def fail(e: TaggerError) -> typer.Exit:
     err(f"Error: {e}")
     return typer.Exit(1)
@@ -107,6 +84,7 @@ def classify(
     Example: tagger classify seeds/ --format jsonl | jq .labels
     """
     from .classify import classify_sources, load_model
+    from .records import JsonWriter, records_of
 
     if output is not None and dask is None:
         raise fail(TaggerError("--output writes Dask shards; without --dask, redirect stdout instead"))
@@ -131,43 +109,24 @@ def classify(
     if fmt is Format.table:
         from rich.console import Console
         console = Console()
-
-    def emit_article(d: dict) -> None:
-        if level is Level.article:
-            emit(d)
-        else:
-            extra = {"id": d["id"]} if "id" in d else {}
-            for p in d["paragraphs"]:
-                emit({"source": d["source"], "article": d["article"], **p, "model": d["model"], **extra})
-
-    emit = Records(fmt)
+    emit = JsonWriter(sys.stdout, array=fmt is Format.json and output is None)  # with -o, records go to shards
     if dask is not None:
-        from .parallel import cluster_errors, connect, partitions, run_dask
+        from .parallel import classify_dask
 
         try:
-            client = connect(dask)
+            summary = classify_dask(inputs, m, dask, name, output=output, level=level.value,
+                                    partition_size=partition_size, on_records=lambda recs: [emit(r) for r in recs])
         except TaggerError as e:
             raise fail(e)
-        try:
-            summary = run_dask(partitions(inputs, size=partition_size, read_stdin=True), m, client, name,
-                               output=output, on_records=lambda recs: [emit_article(r) for r in recs])
-        except TaggerError as e:
-            raise fail(e)
-        except cluster_errors() as e:  # the cluster itself failed (scheduler gone, client closed): not one partition
-            raise fail(TaggerError(f"the Dask cluster stopped the run ({type(e).__name__}: {e}); records "
-                                   "already written stand, the rest were not tagged"))
-        finally:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if dask == "local" and cluster is not None:
-                cluster.close()
         for n in summary.notices:
             err(f"Warning: {n}")
         for e in summary.errors:
             err(f"Error: {e}")
+        out = count(summary.records_out, "record") if level is Level.article else (
+            f"{count(summary.articles_out, 'article')} ({count(summary.records_out, 'paragraph record')})")
         err(f"dask: {count(summary.partitions, 'partition')}, {count(summary.articles_in, 'article')} in, "
-            f"{count(summary.records_out, 'record')} out" + (f", written to {output}" if output else ""))
-        failed = len(summary.errors) + (summary.articles_in != summary.records_out)
+            f"{out} out" + (f", written to {output}" if output else ""))
+        failed = len(summary.errors) + (summary.articles_in != summary.articles_out)
     else:
         as_text = level.value if fmt is Format.jsonl and jobs > 1 else None
         for item in classify_sources(inputs, m, model_name=name, jobs=jobs, jsonl_level=as_text):
@@ -185,7 +144,8 @@ def classify(
                 from .render import article_table
                 console.print(article_table(item, m.topics, paragraphs=True))
                 continue
-            emit_article(item.to_dict())
+            for r in records_of(item, level.value):
+                emit(r)
     emit.close()
     if failed:
         raise typer.Exit(1)
@@ -606,6 +566,7 @@ def explain(
     """
     from .classify import classify_sources, load_model
     from .explain import explain as run, to_dict
+    from .records import JsonWriter
 
     try:
         m = load_model(model)
@@ -620,7 +581,7 @@ def explain(
         from rich.console import Console
         console = Console()
     failed = 0
-    emit = Records(fmt)
+    emit = JsonWriter(sys.stdout, array=fmt is Format.json)
     for art in classify_sources(inputs, m, model_name=model.name if model else "default"):
         if isinstance(art, TaggerError):
             failed += 1

@@ -33,6 +33,14 @@ class BadLabels(TaggerError):
     """The taxonomy or label files cannot be used for training."""
 
 
+class BadOutput(TaggerError):
+    """Where output should go cannot take it (a file where a folder is wanted, shards already there)."""
+
+
+class ClusterError(TaggerError):
+    """Dask is missing, its scheduler cannot be reached, or the cluster went away mid-run."""
+
+
 class NotFitted(TaggerError):
     """A model method that needs training was called before `fit`."""
 

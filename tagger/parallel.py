@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-from .errors import BadInput, InputNotFound, Notice, TaggerError
+from .errors import BadInput, BadOutput, ClusterError, InputNotFound, Notice, TaggerError
 from .model import TopicModel
 from .pool import is_jsonl, jsonl_records
-from .records import TaggedArticle, dumps
+from .records import TaggedArticle, dumps, records_of
 from .sources import expand, read_source, read_stream
 
 PARTITION_RECORDS = 500
@@ -191,23 +191,29 @@ def run_parallel(parts: Iterable[Partition], model: TopicModel, model_name: str,
 
 @dataclass(frozen=True)
 class DaskSummary:
+    """What a Dask run did: every article in should be an article out; records out are one per
+    article, or one per paragraph at the paragraph level."""
+
     partitions: int
     articles_in: int
+    articles_out: int
     records_out: int
     errors: tuple[str, ...]
     notices: tuple[str, ...] = ()
 
 
-def dask_partition(part: Partition, model: TopicModel, model_name: str, output: str | None) -> tuple:
+def dask_partition(part: Partition, model: TopicModel, model_name: str, output: str | None,
+                   level: str = "article") -> tuple:
     """Run on a Dask worker: tag a partition; write it as `part-NNNNN.jsonl` if `output` is set.
-    Returns (records or None, articles in, records out, error messages, notices)."""
+    Returns (records or None, articles in, articles out, records out, error messages, notices)."""
     results = list(iter_partition(part, model, model_name))
-    records = [r.to_dict() for r in results if isinstance(r, TaggedArticle)]
+    articles = [r for r in results if isinstance(r, TaggedArticle)]
+    records = [d for a in articles for d in records_of(a, level)]
     errors = tuple(str(r) for r in results if isinstance(r, TaggerError))
     notices = tuple(str(r) for r in results if isinstance(r, Notice))
-    n_in = part.articles_in if part.articles_in is not None else len(records)
+    n_in = part.articles_in if part.articles_in is not None else len(articles)
     if output is None:
-        return records, n_in, len(records), errors, notices
+        return records, n_in, len(articles), len(records), errors, notices
     out = Path(output)
     final = out / f"part-{part.index:05d}.jsonl"
     tmp = out / f".part-{part.index:05d}.{uuid.uuid4().hex}.tmp"
@@ -217,21 +223,21 @@ def dask_partition(part: Partition, model: TopicModel, model_name: str, output: 
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, final)  # a retried partition simply replaces its shard
-    return None, n_in, len(records), errors, notices
+    return None, n_in, len(articles), len(records), errors, notices
 
 
 def shard_folder(out: Path) -> None:
     """Make `out` ready for a run's shards, or say why it cannot be. A folder already holding
     shards is refused: a run with fewer partitions would leave the old ones beside the new."""
     if out.exists() and not out.is_dir():
-        raise TaggerError(f"{out} is a file; --output takes a folder for the JSONL shards")
+        raise BadOutput(f"{out} is a file; --output takes a folder for the JSONL shards")
     if out.is_dir() and next(out.glob("part-*.jsonl"), None) is not None:
-        raise TaggerError(f"{out} already holds shards (part-*.jsonl) from an earlier run; "
+        raise BadOutput(f"{out} already holds shards (part-*.jsonl) from an earlier run; "
                           "remove them or give another folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise TaggerError(f"cannot create {out} ({e.strerror or e})") from None
+        raise BadOutput(f"cannot create {out} ({e.strerror or e}); give a folder you can write to") from None
 
 
 def cluster_errors() -> tuple[type[BaseException], ...]:
@@ -255,7 +261,7 @@ def connect(address: str, workers: int = 2):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise TaggerError("Dask is not installed: pip install 'tagger[dask]'") from None
+        raise ClusterError("Dask is not installed: pip install 'tagger[dask]'") from None
     if address == "local":
         # The worker processes start with Ctrl-C ignored (they inherit that), so that Ctrl-C reaches only
         # this process, which closes the cluster; otherwise each worker prints its KeyboardInterrupt.
@@ -273,16 +279,16 @@ def connect(address: str, workers: int = 2):
     try:
         return Client(address, timeout="10s")
     except (ValueError, TypeError) as e:  # no port, an unknown scheme
-        raise TaggerError(f"{address!r} is not a scheduler address ({e}); give tcp://HOST:PORT, "
+        raise ClusterError(f"{address!r} is not a scheduler address ({e}); give tcp://HOST:PORT, "
                           "or local for a cluster on this machine") from None
     except OSError as e:
-        raise TaggerError(f"cannot reach the Dask scheduler at {address} ({e}); "
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({e}); "
                           "is it running? Use --dask local for a cluster on this machine") from None
 
 
 def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: str = "default",
              output: str | Path | None = None, retries: int = 3, window: int | None = None,
-             on_records=lambda records: None) -> DaskSummary:
+             on_records=lambda records: None, level: str = "article") -> DaskSummary:
     """Tag partitions on a Dask cluster. Results reach `on_records` in input order (unless written
     to `output`); at most `window` partitions are in flight, so the input streams."""
     if output is not None:
@@ -300,13 +306,13 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
     nworkers = max(1, len(client.scheduler_info().get("workers", {})))
     window = window or 4 * nworkers
     pending: deque = deque()
-    n_parts = n_in = n_out = 0
+    n_parts = n_in = n_articles = n_out = 0
     errors: list[str] = []
     notices: list[str] = []
 
     def submit(part: Partition):
         return client.submit(dask_partition, part, shared, model_name,
-                             None if output is None else str(output), retries=retries, pure=False,
+                             None if output is None else str(output), level, retries=retries, pure=False,
                              key=f"tagger-partition-{part.index}-{uuid.uuid4().hex[:8]}")
 
     def failed(part: Partition, why: str) -> None:
@@ -316,10 +322,10 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
         n_in += part.articles_in or 1
 
     def finish(part: Partition, fut) -> None:
-        nonlocal n_in, n_out, shared
+        nonlocal n_in, n_articles, n_out, shared
         for attempt in range(retries + 1):
             try:
-                records, a_in, r_out, errs, notes = fut.result()
+                records, a_in, a_out, r_out, errs, notes = fut.result()
                 break
             except FutureCancelledError:  # its model copy was lost with the workers: try again
                 if attempt == retries:
@@ -330,6 +336,7 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
             except Exception as e:  # failed on the cluster after Dask's retries (a bug, workers killed over and over)
                 return failed(part, f"failed on the cluster ({type(e).__name__}: {e})")
         n_in += a_in
+        n_articles += a_out
         n_out += r_out
         errors.extend(errs)
         notices.extend(notes)
@@ -343,4 +350,25 @@ def run_dask(parts: Iterable[Partition], model: TopicModel, client, model_name: 
             finish(*pending.popleft())
     while pending:
         finish(*pending.popleft())
-    return DaskSummary(n_parts, n_in, n_out, tuple(errors), tuple(notices))
+    return DaskSummary(n_parts, n_in, n_articles, n_out, tuple(errors), tuple(notices))
+
+
+def classify_dask(inputs: Iterable[str], model: TopicModel, address: str, model_name: str = "default",
+                  output: str | Path | None = None, level: str = "article", partition_size: int = PARTITION_RECORDS,
+                  on_records=lambda records: None) -> DaskSummary:
+    """Tag the inputs on the Dask cluster at `address` (`local`: a LocalCluster on this machine,
+    closed afterwards); records reach `on_records` in input order, or are written to `output` as
+    shards. A cluster that goes away mid-run is a `ClusterError`; a partition's failure is in the
+    summary's errors."""
+    client = connect(address)
+    try:
+        return run_dask(partitions(inputs, size=partition_size, read_stdin=True), model, client, model_name,
+                        output=output, on_records=on_records, level=level)
+    except cluster_errors() as e:  # the cluster itself failed (scheduler gone, client closed): not one partition
+        raise ClusterError(f"the Dask cluster stopped the run ({type(e).__name__}: {e}); records "
+                           "already written stand, the rest were not tagged") from None
+    finally:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if address == "local" and cluster is not None:
+            cluster.close()

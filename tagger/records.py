@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TextIO
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,32 @@ def dumps(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
+def records_of(article: TaggedArticle, level: str = "article") -> list[dict]:
+    """The output records of one article: itself, or one per paragraph with `level="paragraph"`."""
+    return [article.to_dict()] if level == "article" else article.paragraph_dicts()
+
+
 def to_jsonl(article: TaggedArticle, level: str = "article") -> str:
     """The JSONL text of one article: one line, or one line per paragraph with `level="paragraph"`."""
-    objs = [article.to_dict()] if level == "article" else article.paragraph_dicts()
-    return "".join(dumps(o) + "\n" for o in objs)
+    return "".join(dumps(o) + "\n" for o in records_of(article, level))
+
+
+class JsonWriter:
+    """Writes records to a stream: one JSON object per line, or (`array=True`) one JSON array of them."""
+
+    def __init__(self, stream: TextIO, array: bool = False) -> None:
+        self.stream, self.array, self.first = stream, array, True
+        if array:
+            stream.write("[")
+
+    def __call__(self, obj: dict) -> None:
+        if self.array:
+            self.stream.write(("\n" if self.first else ",\n") + dumps(obj))
+        else:
+            self.stream.write(dumps(obj) + "\n")
+        self.first = False
+
+    def close(self) -> None:
+        if self.array:
+            self.stream.write("\n]\n")
+        self.stream.flush()

@@ -100,7 +100,7 @@ def test_a_partition_that_fails_on_the_cluster_is_reported_and_the_rest_tagged(c
     assert [r["source"] for r in got] == ["a.jsonl", "c.jsonl"]
     [error] = summary.errors
     assert error.startswith("b.jsonl: partition 1 failed on the cluster (") and "not tagged" in error
-    assert (summary.articles_in, summary.records_out) == (3, 2)
+    assert (summary.articles_in, summary.articles_out, summary.records_out) == (3, 2, 2)
 
 
 def test_a_cluster_that_goes_away_mid_run_is_an_error_not_a_traceback(runner, seed_model, monkeypatch):
@@ -127,7 +127,7 @@ def test_dask_records_equal_the_single_process_output(cluster, corpus, seed_mode
     got = []
     summary = run_dask(partitions([str(corpus)], size=25), model, cluster, "seedmodel",
                        on_records=got.extend)
-    assert (summary.partitions, summary.articles_in, summary.records_out) == (12, 300, 300)
+    assert (summary.partitions, summary.articles_in, summary.articles_out) == (12, 300, 300)
     assert got == single
     out = tmp_path / "shards"
     summary = run_dask(partitions([str(corpus)], size=25), model, cluster, "seedmodel", output=out)
@@ -163,7 +163,7 @@ def test_a_killed_worker_loses_no_article(cluster, corpus, seed_model, single):
 
     summary = run_dask(partitions([str(corpus)], size=5), model, cluster, "seedmodel", window=20,
                        on_records=on_records)
-    assert killed and summary.articles_in == summary.records_out == 300
+    assert killed and summary.articles_in == summary.articles_out == 300
     assert [r["id"] for r in got] == [f"a{i:03d}" for i in range(300)]  # each exactly once, in order
     assert got == single
 
@@ -182,7 +182,7 @@ def test_losing_every_copy_of_the_model_loses_no_article(cluster, corpus, seed_m
 
     summary = run_dask(partitions([str(corpus)], size=10), model, cluster, "seedmodel", window=20,
                        on_records=on_records)
-    assert killed and summary.articles_in == summary.records_out == 300
+    assert killed and summary.articles_in == summary.articles_out == 300
     assert got == single
 
 
@@ -200,6 +200,35 @@ def test_dask_cli_local_cluster_reports_counts(runner, corpus, seed_model, tmp_p
     assert r.exit_code == 0, r.output
     assert "dask: 3 partitions, 300 articles in, 300 records out" in r.stderr
     assert len(list((tmp_path / "out").glob("part-*.jsonl"))) == 3
+
+
+def test_dask_paragraph_level_shards_hold_paragraph_records(cluster, corpus, seed_model, single, tmp_path):
+    """--level paragraph with --output used to write article records into the shards."""
+    want = [{"source": a["source"], "article": a["article"], **p, "model": a["model"], "id": a["id"]}
+            for a in single for p in a["paragraphs"]]
+    summary = run_dask(partitions([str(corpus)], size=100), load_model(seed_model), cluster, "seedmodel",
+                       output=tmp_path / "out", level="paragraph")
+    assert (summary.articles_in, summary.articles_out, summary.records_out) == (300, 300, len(want))
+    shards = sorted((tmp_path / "out").glob("part-*.jsonl"))
+    assert [r for s in shards for r in jsonl(s.read_text(encoding="utf-8"))] == want
+
+
+def test_dask_cli_with_output_prints_no_records_whatever_the_format(runner, seed_model, tmp_path, monkeypatch):
+    """With --output the records are in the shards: --format json must not print an empty array."""
+    import tagger.parallel as parallel
+    from tagger.parallel import DaskSummary
+
+    def run(inputs, model, address, name, output=None, level="article", partition_size=500, on_records=None):
+        assert (address, level, output) == ("tcp://h:1", "paragraph", tmp_path / "out")
+        return DaskSummary(1, 7, 7, 40, ())
+
+    monkeypatch.setattr(parallel, "classify_dask", run)
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "tcp://h:1", "-o", str(tmp_path / "out"),
+                            "--level", "paragraph", "-f", "json", "-m", str(seed_model)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ""
+    assert r.stderr.endswith(f"dask: 1 partition, 7 articles in, 7 articles (40 paragraph records) out, "
+                             f"written to {tmp_path / 'out'}\n")
 
 
 def test_the_python_api_maps_over_a_dask_bag(cluster, corpus, seed_model, single):
