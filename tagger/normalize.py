@@ -18,9 +18,12 @@ from pyarabic import araby
 # Entities whose leading "&" was lost on the way ("rlm;"), or kept ("&rlm;", "&#8207;").
 _ENTITY_DEBRIS = re.compile(
     r"(?:&|(?<![A-Za-z]))(?:rlm|lrm|nbsp|zwnj|zwj|shy|quot|amp|lt|gt|raquo|laquo|hellip|mdash|ndash);", re.I)
-_BIDI_AND_ZERO_WIDTH = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"), " "
-)
+# Joiners and the soft hyphen sit inside a word: they go. Marks that may stand between words
+# (bidi controls, the zero-width space, BOMs) become a space.
+_BIDI_AND_ZERO_WIDTH = {
+    **dict.fromkeys(map(ord, "\u200b\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"), " "),
+    **dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u2060"), ""),
+}
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _PUNCT = str.maketrans({
     "،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "۔": ".",
@@ -55,7 +58,8 @@ def strip_entities(text: str) -> str:
 
 
 def strip_invisibles(text: str) -> str:
-    """Replace bidi marks, zero-width characters and BOMs with a space."""
+    """Delete joiners and soft hyphens (they sit inside words); replace bidi marks, zero-width
+    spaces and BOMs with a space."""
     return _invisibles(text)
 
 

@@ -7,6 +7,7 @@ CASES = [
     (n.strip_entities, "أمن&nbsp;الحدود", "أمن\xa0الحدود"),
     (n.strip_entities, "a &amp;nbsp; b", "a \xa0 b"),
     (n.strip_invisibles, "بغداد\u200fاليوم", "بغداد اليوم"),
+    (n.strip_invisibles, "الكرد\u00adستاني حزب\u200dالله البيش\u200cمركة", "الكردستاني حزبالله البيشمركة"),
     (n.fold_presentation_forms, "ﺑ«ممارسات", "ب«ممارسات"),
     (n.fold_presentation_forms, "ﻻ", "لا"),
     (n.strip_diacritics, "مُحَمَّدٌ قُضِيَ", "محمد قضي"),
