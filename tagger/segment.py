@@ -1,17 +1,21 @@
 """Segmentation: a decoded text → articles → paragraphs, with page furniture dropped.
 
 Works line by line. Each line is classified by general rules (no outlet's strings
-alone decide): blank, furniture (captions, bylines, dates, prompts, font controls,
-lone Latin tokens, entity debris, lines repeated in the file), a "related articles"
-marker, a heading (short, no sentence-final punctuation) or body text.
+alone decide): blank, furniture (captions, bylines, datelines, share bars, tag lists,
+teasers, prompts, font controls, lone Latin tokens, entity debris, lines repeated in
+the file), a "related articles" marker, a reader-comments marker, a heading (short,
+no sentence-final punctuation) or body text.
 
 A heading starts a new article when there is a sign of a page boundary (two or
 more blank lines or a rule line before it, the title repeated after page
-furniture, or a "related articles" block before it) *and* at least two body
-paragraphs follow it. A "related articles" block is skipped until such an article
-start or until body text resumes (two body lines in a row). Every other content
-line after an article's title is one of its paragraphs; offsets point into the
-text exactly as decoded, so `text[p.start:p.end] == p.text`.
+furniture, a byline right below it, or a comments block before it) *and* at least
+two body paragraphs follow it. A "related articles" block is skipped until such an
+article start or until body text resumes (two body lines in a row); a comments block
+until the next article. Before an article's first paragraph, a heading of a few words
+is a site name or section label: it gives way to the headline below it, or is
+dropped below the headline. Every other content line after an article's title is one
+of its paragraphs; offsets point into the text exactly as decoded, so
+`text[p.start:p.end] == p.text`.
 """
 
 from __future__ import annotations
@@ -37,12 +41,18 @@ _AGENCIES = (
     r"رويترز|فرانس برس|فرانس ?24|أ ?\.? ?ف ?\.? ?ب|ا ف ب|الأناضول|د ?\.? ?ب ?\.? ?أ|إ ?\.? ?ب ?\.? ?أ|واس|كونا|وام|"
     r"سبوتنيك|أسوشيتد برس|أسوشييتد برس|وكالات|متابعات|بترا|سانا|قنا|العربية ?\.? ?نت|سكاي نيوز عربية"
 )
+_ALSO = r"(?:أيضا|أيضاً|ايضا|ايضاً)"
 _RELATED = re.compile(
-    r"^(?:مقالات|أخبار|اخبار|مواضيع|موضوعات|قصص)\s+(?:ذات صلة|متعلقة|مشابهة|قد تهمك)|^ذات صلة$|"
-    r"^(?:اقرأ|إقرأ|اقرا)\s+(?:أيضا|أيضاً|ايضا|المزيد)$|^شاهد\s+(?:أيضا|أيضاً|ايضا)$|^الأكثر\s+(?:قراءة|مشاهدة)$|"
-    r"^(?:related|read more|see also)$",
+    r"^(?:مقالات|أخبار|اخبار|مواضيع|موضوعات|قصص)\s+(?:ذات صلة|ذات علاقة|متعلقة|مشابهة|مقترحة|قد تهمك)|^ذات صلة$|"
+    rf"^(?:اقرأ|إقرأ|اقرا)\s+(?:{_ALSO}|المزيد)$|^(?:شاهد|طالع|تابع)\s+{_ALSO}$|"
+    r"^الأكثر\s+(?:قراءة|مشاهدة|تداولا|تداولاً|تعليقا|تعليقاً)(?:\s+\S+)?$|"
+    rf"^قد\s+(?:يهمك|يعجبك|يهمّك)(?:\s+{_ALSO})?$|^(?:اخترنا لك|اختيارات المحرر|مختارات المحرر|مرتبط|ذو صلة)$|"
+    r"^(?:related|read more|see also|more stories)$",
     re.I,
 )
+# A reader-comments block: skipped, whatever its lines look like, until the next article starts.
+_COMMENTS = re.compile(r"^(?:ال)?تعليقات(?:\s+القراء)?(?:\s*\(\d+\))?$|^(?:اترك|أضف|اضف|اكتب)\s+(?:تعليقا|تعليقاً|تعليقك|تعليق)$|"
+                       r"^\d+\s+(?:تعليق|تعليقات)$")
 # Page furniture, as patterns that match at the start of a (cleaned) line and patterns found
 # anywhere in it: kept apart, because one alternation mixing `^` and unanchored branches is
 # tried at every position of every line (7x slower).
@@ -50,7 +60,23 @@ _FURNITURE_AT_START = (
     # font-size and sharing controls, tag-list labels, "more" links
     r"\+?\s*الخط\s*-?$", r"(?:تكبير|تصغير|حجم)\s+الخط",
     r"(?:دلالات|الوسوم|وسوم|كلمات مفتاحية|كلمات دالة|شارك|شارك الخبر|مشاركة|طباعة|حفظ|إعلان|"
-    r"تعليقات|أرسل لصديق|[.…]*\s*المزيد)$",
+    r"أرسل لصديق|[.…]*\s*المزيد)$",
+    # tag lists ("الوسوم: تركيا، روسيا"), teasers ("اقرأ أيضاً: <headline>"), photo credits
+    r"(?:ال)?(?:دلالات|وسوم|كلمات المفتاحية|كلمات مفتاحية|كلمات الدالة|كلمات دالة|علامات|مواضيع|هاشتاغ|tags)\s*:",
+    rf"(?:اقرأ|إقرأ|اقرا|شاهد|طالع|تابع)\s+(?:{_ALSO}|المزيد)\s*[:\-–—]", r"(?:للمزيد|المزيد)\s*:",
+    r"(?:تصوير|مصدر الصورة|حقوق الصورة|الصورة|صورة)\s*:",
+    r"اقرأ\s+(?:المقال|الخبر|النص)\s+(?:ب|في)",
+    # share bars and buttons, one per line or all on one
+    r"(?:(?:تويتر|فيسبوك|فيس بوك|واتساب|واتس ?[اآ]ب|تلغرام|تيليغرام|تلجرام|تليجرام|لينكد ?[اإ]ن|[اإ]نستغرام|"
+    r"[اإ]نستجرام|يوتيوب|بريد [اإ]لكتروني|البريد ال[اإ]لكتروني|انسخ الرابط|نسخ الرابط|شارك هذا المقال|شارك المقال|"
+    r"شارك على \S+|موافق|أوافق|رد)\s*[|،,·•]?\s*)+$",
+    # relative times ("منذ 3 ساعات"), breadcrumbs ("الرئيسية › أخبار"), "City/ Agency" and "Section/ Sub"
+    r"(?:منذ|قبل)\s+\d+\s+(?:ثانية|ثوان|ثواني|دقيقة|دقائق|ساعة|ساعات|يوم|أيام|أسبوع|أسابيع|شهر|أشهر)$",
+    r"الرئيسية\s*[›>»/|]", r"[^\s/]+(?:\s+[^\s/]+)?\s*/\s*[^\s/]+(?:\s+[^\s/]+)?$",
+    r"تابعوا\s",
+    r"بقلم\s+\S+(?:\s+\S+){0,3}$",
+    # publication stamps ("نُشر في: الأحد 17 حزيران/يونيو 2018 - 10:30")
+    r"(?:نُ?شر|تاريخ النشر|تاريخ الإضافة|آخر تحديث|تحديث|محدث)(?:\s+(?:في|بتاريخ))?\s*:",
     # click, subscription and app prompts
     r"[إا]ضغط هنا", r"انقر هنا", r"اشترك", r"تابعونا", r"للتواصل", r"حمّ?ل تطبيق",
     # agency wrap-ups, reprint credits
@@ -64,19 +90,34 @@ _FURNITURE_ANYWHERE = (  # unanchored alternations only: they are joined with "|
     r"(?:يمكنكم|يمكنك)\s+(?:الآن\s+)?(?:متابعة|استلام|تسلم|الاشتراك|تحميل)",
     r"للاشتراك|للإشتراك|حسابنا على|رسالة (?:نصية )?[sS][mM][sS]",
     # disclaimers and copyright lines
-    r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة",
+    r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة|الحقوق محفوظة|"
+    # cookie banners, newsletter and comment-form prompts
+    r"نستخدم (?:ملفات تعريف الارتباط|ال?كوكيز)|(?:سجّ?ل|أدخل|ادخل) بريدك|عنوان بريدك|"
+    r"(?:في|إلى|الى) (?:النشرة البريدية|نشرتنا)|"
+    # breadcrumbs
+    r"\s[›>]\s",
 )
 _FURNITURE_START = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_AT_START), re.I)
 # one flat alternation, no re.I: the regex engine then skips to positions whose first character can
 # start a branch (2x faster than wrapped branches, which in turn were 25 % faster without re.I)
 _FURNITURE_IN = re.compile("|".join(_FURNITURE_ANYWHERE))
+_HIJRI = re.compile(r"\d\s*هـ")  # "25 شوال 1436 هـ": a dated header or dateline, however long
 _DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
 _CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
 _CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
-_BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^\S+(?:\s+\S+)?\s*[-–—:]\s*(?:{_AGENCIES})$|"
-                     rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
+_CAPTION_TRAILER = re.compile(rf"\s[|\-–—ـ]\s*(?:{_AGENCIES}|[A-Za-z][A-Za-z .]{{1,30}})$")  # "… | AFP", "… - رويترز"
+_BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^[^+]{{2,30}}\+\s*(?:{_AGENCIES})$|^\S+(?:\s+\S+)?\s*[-–—ـ:/]\s*(?:{_AGENCIES})$|"
+                     rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—ـ-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
+
+# Between a headline and its text, "أنقرة: سعيد عبد الرازق" and "مراسل سكاي نيوز عربية في القامشلي" are bylines.
+_BYLINE_BEFORE_TEXT = re.compile(r"^[^\s:]+:\s*\S+(?:\s\S+){0,3}$|^(?:مراسل|مراسلة|محرر|محررة|كتبت?)\s")
 
 MAX_HEADING_WORDS = 20
+SHORT_HEADING_WORDS = 3  # a heading this short before an article's first paragraph is a site name or section label
+
+
+def _words(cleaned: str) -> int:
+    return cleaned.count(" ") + 1
 
 
 class Line(NamedTuple):
@@ -86,7 +127,7 @@ class Line(NamedTuple):
     start: int
     end: int
     text: str
-    kind: str  # blank | separator | related | furniture | byline | heading | body
+    kind: str  # blank | separator | related | comments | furniture | byline | heading | body
     key: str  # cleaned text (entities, invisibles, extra spaces gone), for spotting repeats
 
 
@@ -120,18 +161,22 @@ def _kind(c: str) -> str:
     if not _ARABIC.search(c):
         return "furniture"
     n = c.count(" ") + 1  # words: a cleaned line has single spaces
-    if n <= 6 and _RELATED.match(c.rstrip(" :.")):
-        return "related"
-    if n <= 8 and _BYLINE.match(c):
-        return "byline"
+    if n <= 6:
+        if _RELATED.match(c.rstrip(" :.")):
+            return "related"
+        if _COMMENTS.match(c.rstrip(" :.")):
+            return "comments"
+    if n <= 8 and (_BYLINE.match(c) or (c[-1] == ":" and "«" in c and _BYLINE.match(c.rstrip(" :")))):
+        return "byline"  # also "لندن - «القدس العربي»:"
     if n <= 40 and (_FURNITURE_START.match(c) or _FURNITURE_IN.search(c)):
         return "furniture"
-    if n <= 8 and _DATE.search(c) and any(w.isdigit() for w in c.split()) and not _TERMINAL.search(c):
-        return "furniture"
+    if n <= 20 and not _TERMINAL.search(c) and _DATE.search(c) and any(ch.isdigit() for ch in c) \
+            and (n <= 8 or _HIJRI.search(c) or "رقم العدد" in c):
+        return "furniture"  # a dateline, or a paper's header: weekday, Hijri and Gregorian dates, issue number
     bare = c.rstrip(_CLOSERS)  # closing quotes and brackets do not hide a sentence end
     terminal = bool(bare) and bare[-1] in _TERMINAL_CHARS
     if not terminal and n <= 40:
-        if _CAPTION_START.match(c):
+        if _CAPTION_START.match(c) or _CAPTION_TRAILER.search(c):
             return "furniture"
         credit = _CAPTION_CREDIT.search(c)
         if credit and len(credit.group(1).split()) <= 6 and n > len(credit.group(1).split()) + 1:
@@ -317,12 +362,19 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
                 return False
         return False
 
-    def bodies_follow(i: int, in_related: bool) -> int:
+    def byline_follows(i: int) -> bool:
+        """The heading at i has a dateline or byline right below it ("دمشق - سكاي نيوز عربية")."""
+        nxt = next(w.content_after(i), None)
+        return nxt is not None and nxt.kind == "byline"
+
+    def bodies_follow(i: int, in_block: bool) -> int:
+        """Body lines below the heading at i (up to 2), not counting past another heading in a
+        related-articles or comments block."""
         key, found = w.get(i).key, 0
         for n, ln in enumerate(w.content_after(i)):
-            if n >= 14 or ln.kind in ("related", "byline", "separator"):
+            if n >= 14 or ln.kind in ("related", "comments", "separator"):
                 break
-            if in_related and ln.kind == "heading" and ln.key != key:
+            if in_block and ln.kind == "heading" and ln.key != key:
                 break
             if ln.kind == "body":
                 found += 1
@@ -332,7 +384,7 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
 
     b = _Builder()
     seen_bodies: dict[str, int] = {}
-    in_related = False
+    in_related = in_comments = False
     blank_run = 0
     after_separator = False
     i = -1
@@ -353,20 +405,31 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
         if ln.kind == "related":
             in_related = True
             continue
+        if ln.kind == "comments":
+            in_comments = True
+            continue
         if b.title is not None and ln.key == b.title.key:
             continue  # the title shown again by the page layout
         done = None
         if ln.kind == "heading":
+            before_text = b.open and b.title is not None and not b.paras  # between a headline and its text
             if not b.open and b.count == 0 and title_line:
                 done = b.start(ln)
-            elif split_articles and (in_related or boundary_sign or repeated_title(i)) \
-                    and bodies_follow(i, in_related) >= 2:
+            elif before_text and _words(ln.key) > SHORT_HEADING_WORDS >= _words(b.title.key):
+                b.title = ln  # the page opened with the site's name or a section label; this is the headline
+            elif split_articles and (boundary_sign or in_comments or repeated_title(i)
+                                     or (byline_follows(i) and not before_text)) \
+                    and bodies_follow(i, in_related or in_comments) >= 2:
                 done = b.start(ln)
-                in_related = False
-            elif in_related or w.repeats(i) > 1:
-                pass  # teaser titles, repeated captions
+                in_related = in_comments = False
+            elif before_text and (_words(ln.key) <= SHORT_HEADING_WORDS + 1 or _BYLINE_BEFORE_TEXT.match(ln.key)):
+                pass  # a site name, section label or byline between the headline and the text
+            elif in_related or in_comments or w.repeats(i) > 1:
+                pass  # teaser titles, repeated captions, comments
             else:
                 done = b.add(ln)
+        elif in_comments:
+            continue
         else:
             if in_related:
                 nxt = next(w.content_after(i), None)

@@ -56,12 +56,66 @@ FURNITURE = ["TT", "+ الخط -", "دلالات", "يمكنكم الآن متا
              "** جميع المقالات المنشورة تمثل رأي كتابها فقط.", "* خدمة «نيويورك تايمز»", "...المزيد",
              "غولر خلال اجتماع لجنة الخطة والموازنة بالبرلمان التركي (وزارة الدفاع التركية)",
              "يمكنكم استلام إشعارات بأهم الموضوعات بعد تحميل أحدث نسخة من تطبيق بي بي سي",
-             "الرياض - واس", "-----------------------"]
+             "الرياض - واس", "-----------------------",
+             # from pages of outlets the seeds do not cover
+             "إسطنبول/ الأناضول", "بغداد ـ الصباح الجديد", "الجزيرة نت + وكالات", "لندن - «القدس العربي»:",
+             "الرئيسية › أخبار › سياسة", "تركيا/ سياسة", "تويتر", "واتساب | انسخ الرابط", "شارك هذا المقال",
+             "الوسوم: تركيا، روسيا، صواريخ إس-400، حلف الناتو",
+             "اقرأ أيضاً: واشنطن ترسل تعزيزات عسكرية إلى قاعدة عين الأسد غرب العراق",
+             "الاثنين - 13 شوال 1439 هـ - 25 يونيو 2018 مـ رقم العدد [ 14454]",
+             "مكة المكرمة 25 شوال 1436 هـ الموافق 10 أغسطس 2015 م واس", "الأحد ١٧/٠٦/٢٠١٨", "منذ 3 ساعات",
+             "نُشر في: الأحد 17 حزيران/يونيو 2018 - 10:30 صباحاً بتوقيت مكة المكرمة",
+             "وزير الخارجية التركي خلال مؤتمر صحافي في أنقرة | AFP", "تصوير: أحمد علي",
+             "نستخدم ملفات تعريف الارتباط (الكوكيز) لتحسين تجربتك على موقعنا.", "(عدسة/ أحمد المغلوث)"]
 
 
 @pytest.mark.parametrize("line", FURNITURE)
 def test_page_furniture_is_not_content(line):
     assert line_kind(line) not in ("heading", "body")
+
+
+@pytest.mark.parametrize("line,kind", [
+    # sentences that mention what furniture mentions, and list items, stay content
+    ('وأضاف في منشور على "فيسبوك" أن الشركة تجمع بيانات المستخدمين عبر ملفات تعريف الارتباط.', "body"),
+    ("تعرضت مقدمة النشرة الإخبارية على القناة إلى موقف محرج على الهواء مباشرة.", "body"),
+    ("حراك الريف بالمغرب يدعو لمسيرة احتجاج في 20 يوليو/تموز", "heading"),
+    ("3 - الافتقار إلى المهنية:", "body"),
+    ("طهران: لا تفاوض مع واشنطن", "heading"),
+])
+def test_content_that_resembles_furniture_is_kept(line, kind):
+    assert line_kind(line) == kind
+
+
+@pytest.mark.parametrize("line", ["مقالات مقترحة", "الأكثر قراءة اليوم", "قد يهمك أيضاً", "اختيارات المحرر", "مرتبط"])
+def test_related_block_markers(line):
+    assert line_kind(line) == "related"
+
+
+@pytest.mark.parametrize("line", ["التعليقات", "التعليقات (2)", "اترك تعليقاً", "تعليقات القراء"])
+def test_comment_block_markers(line):
+    assert line_kind(line) == "comments"
+
+
+def test_a_messy_page_from_an_outlet_the_seeds_do_not_cover():
+    """Site name and breadcrumb above the headline, byline, share bar, an inline teaser, a related block
+    in the middle of the text, a tag line, reader comments, then a second article after one blank line
+    whose only sign of a new article is the dateline under its headline."""
+    arts = segment((DATA / "messy_page.txt").read_text(encoding="utf-8"))
+    assert [a.title for a in arts] == ["تركيا تتوعد بعمليات جديدة عبر حدودها الجنوبية",
+                                       "فرنسا تدرس نقل لوحة الموناليزا إلى مدينة أخرى"]
+    assert [p.text[:12] for p in arts[0].paragraphs] == ["أعلن الرئيس ", "وقال إن الجي", "وأضاف أن حرس",
+                                                         "وأشار إلى أن", "وختم بالقول "]
+    assert [p.text[:12] for p in arts[1].paragraphs] == ["أعلنت وزيرة ", "وقالت إن الق"]
+
+
+def test_a_short_heading_before_the_text_is_a_site_name_unless_it_is_the_only_headline():
+    body = "وقال المسؤول إن الحدود مع تركيا مغلقة أمام المهربين منذ يومين.\nوأضاف أن الحرس في حالة تأهب.\n"
+    [a] = segment("عنب بلدي\n\nاتهامات للجيش التركي باستخدام غاز في عفرين\n\n" + body)
+    assert a.title == "اتهامات للجيش التركي باستخدام غاز في عفرين" and len(a.paragraphs) == 2
+    [a] = segment("اتهامات للجيش التركي باستخدام غاز في عفرين\nبي بي سي عربي\n" + body)
+    assert a.title == "اتهامات للجيش التركي باستخدام غاز في عفرين" and len(a.paragraphs) == 2
+    [a] = segment("تركيا تقصف عفرين\n\n" + body)
+    assert a.title == "تركيا تقصف عفرين" and len(a.paragraphs) == 2
 
 
 @pytest.mark.parametrize("line", ["دلالات", "إضغط هنا للإشتراك", "TT"])
