@@ -70,9 +70,9 @@ _FURNITURE_AT_START = (
     r"(?:(?:تويتر|فيسبوك|فيس بوك|واتساب|واتس ?[اآ]ب|تلغرام|تيليغرام|تلجرام|تليجرام|لينكد ?[اإ]ن|[اإ]نستغرام|"
     r"[اإ]نستجرام|يوتيوب|بريد [اإ]لكتروني|البريد ال[اإ]لكتروني|انسخ الرابط|نسخ الرابط|شارك هذا المقال|شارك المقال|"
     r"شارك على \S+|موافق|أوافق|رد)\s*[|،,·•]?\s*)+$",
-    # relative times ("منذ 3 ساعات"), breadcrumbs ("الرئيسية › أخبار"), "City/ Agency" and "Section/ Sub"
+    # relative times ("منذ 3 ساعات"), breadcrumbs ("الرئيسية › أخبار")
     r"(?:منذ|قبل)\s+\d+\s+(?:ثانية|ثوان|ثواني|دقيقة|دقائق|ساعة|ساعات|يوم|أيام|أسبوع|أسابيع|شهر|أشهر)$",
-    r"الرئيسية\s*[›>»/|]", r"[^\s/]+(?:\s+[^\s/]+)?\s*/\s*[^\s/]+(?:\s+[^\s/]+)?$",
+    r"الرئيسية\s*[›>»/|]",
     r"تابعوا\s",
     r"بقلم\s+\S+(?:\s+\S+){0,3}$",
     # publication stamps ("نُشر في: الأحد 17 حزيران/يونيو 2018 - 10:30")
@@ -90,19 +90,20 @@ _FURNITURE_ANYWHERE = (  # unanchored alternations only: they are joined with "|
     r"(?:يمكنكم|يمكنك)\s+(?:الآن\s+)?(?:متابعة|استلام|تسلم|الاشتراك|تحميل)",
     r"للاشتراك|للإشتراك|حسابنا على|رسالة (?:نصية )?[sS][mM][sS]",
     # disclaimers and copyright lines
-    r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة|الحقوق محفوظة|"
-    # cookie banners, newsletter and comment-form prompts
-    r"نستخدم (?:ملفات تعريف الارتباط|ال?كوكيز)|(?:سجّ?ل|أدخل|ادخل) بريدك|عنوان بريدك|"
-    r"(?:في|إلى|الى) (?:النشرة البريدية|نشرتنا)|"
-    # breadcrumbs
-    r"\s[›>]\s",
+    r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة",
 )
+# Cookie banners, newsletter and comment-form prompts, copyright lines: searched only in lines holding
+# one of the hints (a branch starting with a letter as common as ا would be tried all along every line).
+_PROMPT_HINTS = ("بريد", "كوكيز", "الارتباط", "محفوظة", "نشرتنا")
+_PROMPT = re.compile(r"نستخدم (?:ملفات تعريف الارتباط|ال?كوكيز)|(?:سجّ?ل|أدخل|ادخل) بريدك|عنوان بريدك|"
+                     r"(?:في|إلى|الى) (?:النشرة البريدية|نشرتنا)|الحقوق محفوظة")
 _FURNITURE_START = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_AT_START), re.I)
 # one flat alternation, no re.I: the regex engine then skips to positions whose first character can
 # start a branch (2x faster than wrapped branches, which in turn were 25 % faster without re.I)
 _FURNITURE_IN = re.compile("|".join(_FURNITURE_ANYWHERE))
 _HIJRI = re.compile(r"\d\s*هـ")  # "25 شوال 1436 هـ": a dated header or dateline, however long
 _DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
+_SLASHED = re.compile(r"^[^\s/]+(?:\s[^\s/]+)?\s?/\s?[^\s/]+(?:\s[^\s/]+)?$")  # "إسطنبول/ الأناضول", "تركيا/ سياسة"
 _CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
 _CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
 _CAPTION_TRAILER = re.compile(rf"\s[|\-–—ـ]\s*(?:{_AGENCIES}|[A-Za-z][A-Za-z .]{{1,30}})$")  # "… | AFP", "… - رويترز"
@@ -168,10 +169,14 @@ def _kind(c: str) -> str:
             return "comments"
     if n <= 8 and (_BYLINE.match(c) or (c[-1] == ":" and "«" in c and _BYLINE.match(c.rstrip(" :")))):
         return "byline"  # also "لندن - «القدس العربي»:"
-    if n <= 40 and (_FURNITURE_START.match(c) or _FURNITURE_IN.search(c)):
+    if n <= 40 and (_FURNITURE_START.match(c) or _FURNITURE_IN.search(c)
+                    or (any(h in c for h in _PROMPT_HINTS) and _PROMPT.search(c))):
         return "furniture"
-    if n <= 20 and not _TERMINAL.search(c) and _DATE.search(c) and any(ch.isdigit() for ch in c) \
-            and (n <= 8 or _HIJRI.search(c) or "رقم العدد" in c):
+    if n <= 12 and ("/" in c or "›" in c or ">" in c) and \
+            (n <= 4 and _SLASHED.match(c) or " › " in c or " > " in c):
+        return "furniture"  # "City/ Agency", "Section/ Sub", breadcrumbs
+    if n <= 20 and (n <= 8 or "هـ" in c and _HIJRI.search(c) or "رقم العدد" in c) and not _TERMINAL.search(c) \
+            and _DATE.search(c) and any(ch.isdigit() for ch in c):
         return "furniture"  # a dateline, or a paper's header: weekday, Hijri and Gregorian dates, issue number
     bare = c.rstrip(_CLOSERS)  # closing quotes and brackets do not hide a sentence end
     terminal = bool(bare) and bare[-1] in _TERMINAL_CHARS
