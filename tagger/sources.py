@@ -6,7 +6,10 @@ UTF-8, else Windows-1256, the legacy Arabic code page.
 UTF-8 with a few damaged bytes (a cut download, one stray byte) stays UTF-8: around its
 first error nearly all non-ASCII bytes form valid UTF-8, as they never do in
 Windows-1256 text. The damaged bytes are read as U+FFFD and counted
-(`Source.replaced`), so that the user is told.
+(`Source.replaced`), so that the user is told. A UTF-8 file with passages in
+Windows-1256 (pasted from an older page) is mostly valid UTF-8 all the same: its
+invalid runs are read as Windows-1256, and counted. UTF-16 without a BOM is
+recognised by its text, not refused as binary.
 
 Text in another Arabic code page (ISO-8859-6, MacArabic) also decodes as Windows-1256,
 into mojibake full of accented Latin letters; such input is refused with a clear error
@@ -17,6 +20,7 @@ text the user has.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import sys
 import threading
@@ -60,10 +64,13 @@ class Source:
         return getattr(self.chunks, "replaced", 0)
 
     def damage(self) -> str | None:
-        """What to tell the user about bytes read as U+FFFD, once the chunks are read."""
+        """What to tell the user about bytes that did not decode, once the chunks are read."""
         if not self.replaced:
             return None
         n = self.replaced
+        if getattr(self.chunks, "errors", None) == "cp1256":
+            return (f"{self.name}: UTF-8 with passages in Windows-1256, the older Arabic code page ({n} "
+                    f"run{'s' * (n > 1)} of bytes not valid UTF-8, read as Windows-1256); check them in the output")
         return (f"{self.name}: {n} byte sequence{'s' * (n > 1)} not valid {self.encoding.upper()}, "
                 "read as U+FFFD; the rest is tagged")
 
@@ -78,7 +85,29 @@ def sniff(head: bytes, name: str = "-") -> str | None:
         if head.startswith(magic):
             raise BadInput(f"{name}: {what}, not a text file; skipped")
     if b"\x00" in head:
+        if enc := _bomless_utf16(head):
+            return enc
         raise BadInput(f"{name}: binary data (NUL bytes), not a text file; skipped")
+    return None
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" if `head` reads in it as Arabic text: no control character but
+    line breaks and tabs, spaces between words, and most letters Arabic. Else None."""
+    import unicodedata
+
+    head = head[: len(head) // 2 * 2]
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if any(unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs") and c not in "\n\r\t" for c in text):
+            continue
+        letters = [c for c in text if c.isalpha()]
+        arabic = sum("\u0600" <= c <= "\u06ff" for c in letters)
+        if " " in text and letters and arabic >= len(letters) / 2:
+            return enc
     return None
 
 
@@ -107,9 +136,19 @@ def _count_and_replace(e: UnicodeDecodeError) -> tuple[str, int]:
     return "\ufffd", e.end
 
 
+def _count_and_read_as_cp1256(e: UnicodeDecodeError) -> tuple[str, int]:
+    """An error handler that reads a run of bytes that is not UTF-8 as Windows-1256, and counts it."""
+    _REPLACED.n += 1
+    return e.object[e.start:e.end].decode("cp1256", "replace"), e.end
+
+
 codecs.register_error("tagger-replace", _count_and_replace)
+codecs.register_error("tagger-cp1256", _count_and_read_as_cp1256)
 _HIGH = bytes(range(128, 256))
 DAMAGE_SHARE = 0.01
+# Windows-1256 Arabic read as UTF-8 has 0.1-2 % of its non-ASCII bytes in valid sequences (the seeds):
+# a file with half or more is UTF-8 with passages in Windows-1256.
+MIXED_SHARE = 0.5
 
 
 def _mostly_utf8(seen_high: int, block: bytes) -> bool:
@@ -122,26 +161,30 @@ def _mostly_utf8(seen_high: int, block: bytes) -> bool:
 
 
 def decode(data: bytes, name: str = "-") -> tuple[str, str]:
-    """Return `(text, encoding)` for raw bytes; raise `BadInput`/`BadEncoding` for binary data."""
-    enc = sniff(data[:65536], name)
-    if enc is None:
-        try:
-            return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            if _mostly_utf8(0, data):
-                return data.decode("utf-8", "replace"), "utf-8"
-            enc = legacy_encoding(data[:65536], name)
-    try:
-        return data.decode(enc), enc
-    except UnicodeDecodeError as e:
-        raise BadEncoding(
-            f"{name}: cannot decode as {enc} (byte {e.start}); save it as UTF-8 and try again"
-        ) from None
+    """Return `(text, encoding)` for raw bytes, judged as `read_stream` judges stdin; raise
+    `BadInput`/`BadEncoding` for binary data or another Arabic code page."""
+    src = read_stream(io.BytesIO(data), name)
+    return src.text, src.encoding
+
+
+def _invalid_utf8_bytes(data: bytes) -> int:
+    """How many bytes of `data` are not part of a valid UTF-8 sequence."""
+    bad = 0
+
+    def count(e: UnicodeDecodeError) -> tuple[str, int]:
+        nonlocal bad
+        bad += e.end - e.start
+        return "", e.end
+
+    codecs.register_error("tagger-count", count)
+    data.decode("utf-8", "tagger-count")
+    return bad
 
 
 def _utf8_verdict(fh: BinaryIO) -> str:
     """"strict" if the whole stream is UTF-8, "damaged" if it is UTF-8 but for a few bytes
-    (judged where the first error falls), else "not"."""
+    (judged where the first error falls), "mixed" if at least half of its non-ASCII bytes are
+    valid UTF-8 all the same (passages in Windows-1256), else "not"."""
     dec = codecs.getincrementaldecoder("utf-8")()
     high = 0
     block = b""
@@ -151,7 +194,14 @@ def _utf8_verdict(fh: BinaryIO) -> str:
             high += len(block) - len(block.translate(None, _HIGH))
         dec.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "damaged" if _mostly_utf8(high, block) else "not"
+        if _mostly_utf8(high, block):
+            return "damaged"
+        fh.seek(0)
+        high = bad = 0
+        while block := fh.read(CHUNK):  # a sequence cut at a block's end counts as invalid: a few bytes
+            high += len(block) - len(block.translate(None, _HIGH))
+            bad += _invalid_utf8_bytes(block)
+        return "mixed" if high and bad <= (1 - MIXED_SHARE) * high else "not"
     return "strict"
 
 
@@ -169,7 +219,7 @@ class _Decoded:
         return text
 
     def __iter__(self) -> Iterator[str]:
-        errors = "tagger-replace" if self.errors == "replace" else self.errors
+        errors = {"replace": "tagger-replace", "cp1256": "tagger-cp1256"}.get(self.errors, self.errors)
         dec = codecs.getincrementaldecoder(self.enc)(errors=errors)
         block = self.first
         while True:
@@ -213,7 +263,7 @@ def read_source(path: Path) -> Source:
                 fh.seek(0)
                 verdict = _utf8_verdict(fh)
                 enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
-                errors = "replace" if verdict == "damaged" else "strict"
+                errors = {"damaged": "replace", "mixed": "cp1256"}.get(verdict, "strict")
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -232,7 +282,13 @@ def read_stream(stream: BinaryIO, name: str = "-") -> Source:
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
             enc = "utf-8"
         except UnicodeDecodeError:
-            enc = "utf-8" if _mostly_utf8(0, head) else legacy_encoding(head[:65536], name)
+            high = len(head) - len(head.translate(None, _HIGH))
+            if _mostly_utf8(0, head):
+                enc = "utf-8"
+            elif _invalid_utf8_bytes(head) <= (1 - MIXED_SHARE) * high:
+                return Source(name, "utf-8", _Decoded(stream, "utf-8", head, errors="cp1256"))
+            else:
+                enc = legacy_encoding(head[:65536], name)
     return Source(name, enc, _Decoded(stream, enc, head, errors="replace"))
 
 

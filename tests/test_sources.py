@@ -134,3 +134,22 @@ def test_a_real_fffd_in_clean_input_is_not_counted_as_damage(bom, enc):
 def test_a_short_windows_1256_text_is_not_taken_for_damaged_utf8():
     data = "the last word: لا".encode("cp1256")
     assert decode(data) == ("the last word: لا", "cp1256")
+
+
+def test_utf8_with_a_passage_in_windows_1256_reads_each_in_its_own_encoding(tmp_path):
+    """A paragraph pasted from an older page: the whole file used to be read as Windows-1256 mojibake."""
+    pasted = "وقالت وحدات حماية الشعب الكردية إن القصف طال قرية قرب الحدود.\n"
+    data = (TEXT * 20).encode("utf-8") + pasted.encode("cp1256") + TEXT.encode("utf-8")
+    (tmp_path / "m.txt").write_bytes(data)
+    for name, src in (("m", read_source(tmp_path / "m.txt")), ("-", read_stream(io.BytesIO(data)))):
+        assert src.encoding == "utf-8" and src.text == TEXT * 20 + pasted + TEXT
+        assert src.replaced > 0 and "UTF-8 with passages in Windows-1256" in src.damage()
+
+
+@pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read_not_refused_as_binary(tmp_path, enc):
+    (tmp_path / "u.txt").write_bytes(TEXT.encode(enc))
+    src = read_source(tmp_path / "u.txt")
+    assert (src.encoding, src.text) == (enc, TEXT)
+    assert decode(TEXT.encode(enc)) == (TEXT, enc)
+
