@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from common import ROOT, fasttext_line, save, train_fasttext
-from tagger.train import GRID, cv_metrics, folds, load_training_set, oof_proba
+from tagger.training import GRID, cv_metrics, folds, load_training_set, oof_proba
 
 FT_GRID = [dict(epoch=e, lr=lr, wordNgrams=2, minn=2, maxn=5, dim=50, loss="ova", thread=1)
            for e in (10, 25) for lr in (0.3, 1.0)]

@@ -39,7 +39,7 @@ from sklearn.model_selection import GroupShuffleSplit
 from common import OUT, ROOT, n_labeled, save
 from tagger.active import STRATEGIES, priorities, topic_weights
 from tagger.model import TopicModel
-from tagger.train import best_threshold, load_training_set, prf
+from tagger.training import best_threshold, load_training_set, prf
 
 START, STEP = 40, 40
 

@@ -5,7 +5,7 @@ the labels, so here each outlet in turn is the test set and the model is trained
 the others (leave one outlet out; the seed files count as one more outlet), and then each
 corpus in turn (ant-multisource: pan-Arab outlets, 2018; SaudiNewsNet: Saudi outlets,
 2015; a new year and a new region's press at once). Articles joined by near-copies
-(`tagger.train.linked_groups`) stay on one side: such a group is put with the outlet most
+(`tagger.training.linked_groups`) stay on one side: such a group is put with the outlet most
 of its paragraphs come from. Thresholds for each held-out part are tuned on the other
 parts' out-of-fold scores, as in `tagger train`. tagger's grid and fastText's grid are the
 accuracy benchmark's, scored on the same folds.
@@ -22,7 +22,7 @@ import numpy as np
 
 from accuracy import FT_GRID, fasttext_oof
 from common import ROOT, save
-from tagger.train import GRID, cv_metrics, linked_groups, load_training_set, oof_proba
+from tagger.training import GRID, cv_metrics, linked_groups, load_training_set, oof_proba
 
 
 def outlet_of(record) -> str:

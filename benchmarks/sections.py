@@ -2,7 +2,7 @@
 
 The `section` of `ant-multisource-2.1` articles (six site sections, single-label).
 A taxonomy file with the six sections and a label file (one line per article) are
-written to benchmarks/out/sections/, and `tagger.train.train` builds the model from
+written to benchmarks/out/sections/, and `tagger.training.train` builds the model from
 them exactly as `tagger train --taxonomy … --labels …` would. Split: deduplicated
 articles, random 75/25 by article with seed 0, stratified by section; each article is
 its title and its first 1,500 characters. Prediction: the section with the highest
@@ -25,7 +25,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from common import OUT, corpus, save, train_fasttext
 from tagger.labelstore import LabelRecord
 from tagger.normalize import normalize
-from tagger.train import train
+from tagger.training import train
 
 CHARS = 1500
 PER_SECTION_TRAIN = 1500

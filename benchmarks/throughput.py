@@ -49,7 +49,7 @@ def main() -> None:
             fh.write(json.dumps({"id": r["id"], "title": r["title"], "text": r["text"]}, ensure_ascii=False) + "\n")
     all_cores = os.sched_getaffinity(0)
     pin_one_core()
-    from tagger.classify import classify_records, load_model
+    from tagger.tagging import classify_records, load_model
     from tagger.labelstore import latest, read_labels
     from tagger.normalize import normalize
     from tagger.segment import segment_record

@@ -83,7 +83,7 @@ def classify(
 
     Example: tagger classify seeds/ --format jsonl | jq .labels
     """
-    from .classify import classify_sources, load_model
+    from .tagging import classify_sources, load_model
     from .records import JsonWriter, records_of
 
     if output is not None and dask is None:
@@ -292,8 +292,8 @@ def train(
     """
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
     from .render import metrics_table
-    from .train import baseline_of, compare
-    from .train import train as run
+    from .training import baseline_of, compare
+    from .training import train as run
 
     label_paths = labels or [default_labels_dir()]
     default = default_model_dir()
@@ -408,7 +408,7 @@ def label(
             return [sum(t in r.labels for r in now.values()) for t in topics]
 
         try:
-            from .classify import load_model
+            from .tagging import load_model
             m = load_model(model)
             if not set(m.topics) & set(topics):
                 err(f"Warning: the model's topics {m.topics} are none of the taxonomy's; no suggestions")
@@ -435,7 +435,7 @@ def label(
         queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed, near=copies).start()
         retrain = None
         if m is not None:
-            from .train import refit
+            from .training import refit
             p = m.meta_.get("params", {})
 
             def retrain():
@@ -477,10 +477,10 @@ def evaluate_cmd(
     """
     import json
 
-    from .classify import load_model
+    from .tagging import load_model
     from .paths import default_model_dir
     from .render import eval_table
-    from .train import evaluate, trained_on
+    from .training import evaluate, trained_on
 
     try:
         m = load_model(model)
@@ -515,12 +515,12 @@ def review(
     from rich.console import Console
 
     from .active import Item, Queue
-    from .classify import load_model
+    from .tagging import load_model
     from .labelstore import REVIEWED, append
     from .paths import default_labels_dir, default_taxonomy
     from .pool import Candidate
     from .session import raw_keys, run
-    from .train import disagreements
+    from .training import disagreements
 
     if not sys.stdin.isatty():
         raise fail(TaggerError("tagger review needs a terminal (stdin is not one); run it in a terminal"))
@@ -564,7 +564,7 @@ def explain(
 
     Example: tagger explain seeds/002_c4ed5918ed66c263.txt --format jsonl
     """
-    from .classify import classify_sources, load_model
+    from .tagging import classify_sources, load_model
     from .explain import explain as run, to_dict
     from .records import JsonWriter
 

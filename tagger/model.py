@@ -120,8 +120,11 @@ class TopicModel:
             coef[k] = clf.coef_[0]
             intercept[k] = clf.intercept_[0]
         self._set_weights(idf, coef, intercept)
-        if not hasattr(self, "thresholds_"):
-            self.thresholds_ = np.full(len(self.topics), 0.5, dtype=np.float32)
+        # new weights: thresholds tuned for the old ones, and the directory and meta.json it was loaded
+        # from, no longer describe this model
+        self.thresholds_ = np.full(len(self.topics), 0.5, dtype=np.float32)
+        for stale in ("meta_", "path_"):
+            self.__dict__.pop(stale, None)
         return self
 
     def tfidf(self, counts: Counts) -> tuple[np.ndarray, np.ndarray, Counts]:
@@ -218,11 +221,12 @@ class TopicModel:
         try:
             np.savez_compressed(tmp / WEIGHTS, idf=self.idf_, coef=self.coef_, intercept=self.intercept_)
             digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
-            full = {"format": FORMAT, "format_version": FORMAT_VERSION, "topics": self.topics,
+            full = {**(meta or {}),  # what describes the weights is computed here, never taken from `meta`
+                    "format": FORMAT, "format_version": FORMAT_VERSION, "topics": self.topics,
                     "thresholds": {t: round(float(v), 6) for t, v in zip(self.topics, self.thresholds_)},
                     "params": {"features": self.features, "C": self.C, "n_features": self.n_features,
                                "seed": self.seed},
-                    "weights_sha256": digest, **(meta or {})}
+                    "weights_sha256": digest}
             (tmp / META).write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             for name, text in (files or {}).items():
                 (tmp / name).write_text(text, encoding="utf-8")

@@ -129,7 +129,7 @@ def iter_partition(part: Partition, model: TopicModel, model_name: str = "defaul
     """Tag one partition, streaming; its failure is yielded as the error. A `Notice` comes before
     the empty record of a text that held no article, and after the records of a text with bytes
     that did not decode."""
-    from .classify import classify_records, tag_stream
+    from .tagging import classify_records, tag_stream
     from .segment import iter_articles, iter_lines
 
     if part.error is not None:
@@ -167,7 +167,7 @@ def tag_partition(part: Partition, model: TopicModel | str | Path, model_name: s
     """Tag a whole partition in a worker; `model` may be a directory, loaded once per process.
     With `jsonl_level`, articles come back as their JSONL text (cheaper to send than objects)."""
     if not isinstance(model, TopicModel):
-        from .classify import load_model
+        from .tagging import load_model
         model = load_model(model)
     out = list(iter_partition(part, model, model_name))
     if jsonl_level is not None:

@@ -35,7 +35,7 @@ def metrics_table(meta: dict, previous: dict | None = None) -> Table:
     """Cross-validated per-topic precision/recall/F1 of a model, beside the model it would replace:
     measured on the same folds if `meta` holds that comparison (cv.previous), else the replaced
     model's own figures from `previous` (its meta), on the labels it was trained on."""
-    from .train import compare, previous_cv  # only `tagger train` draws this table: keep classify's start-up light
+    from .training import compare, previous_cv  # only `tagger train` draws this table: keep classify's start-up light
 
     cv = meta["cv"]
     paired = cv.get("previous")

@@ -18,7 +18,7 @@ def runner() -> CliRunner:
 @pytest.fixture(scope="session")
 def seed_model(tmp_path_factory):
     """A model trained from the seed labels alone, with one configuration (fast)."""
-    from tagger.train import train
+    from tagger.training import train
 
     out = tmp_path_factory.mktemp("model") / "seedmodel"
     result = train([ROOT / "labels" / "seeds.jsonl"], ROOT / "labels" / "taxonomy.json",

@@ -260,7 +260,7 @@ def test_import_of_a_csv_without_a_labels_column_is_refused(runner, tmp_path):
 def test_explain_on_a_terminal_tells_character_ngrams_from_words(seed_model):
     from rich.console import Console
 
-    from tagger.classify import classify_text
+    from tagger.tagging import classify_text
     from tagger.render import explanation_panel
 
     model = TopicModel.load(seed_model)

@@ -230,7 +230,7 @@ def wait_refreshed(child) -> None:
 
 
 def test_an_item_scored_before_a_refresh_is_shown_with_the_new_models_scores(seed_model):
-    from tagger.classify import load_model
+    from tagger.tagging import load_model
 
     old, new = load_model(seed_model), load_model(ROOT / "models" / "default")
     q = Queue(iter_candidates([POOL]), old)
@@ -249,7 +249,7 @@ def test_review_shows_a_topic_nobody_has_labeled_as_unknown_to_the_model(tmp_pat
 
     from tagger.active import Item
     from tagger.session import Stats, screen
-    from tagger.train import disagreements
+    from tagger.training import disagreements
 
     _, tax = with_drones(tmp_path)
     ids, th, items = disagreements([ROOT / "labels" / "seeds.jsonl"], tax, min_strength=0.0, n_splits=3)
@@ -617,7 +617,7 @@ def test_a_topic_added_since_training_gets_no_suggestion_but_the_others_do(tmp_p
 
 def test_a_model_trained_with_a_topic_nobody_labeled_does_not_suggest_it(tmp_path):
     """A model trained after the topic was added, before anyone labeled it: the topic is a constant in it."""
-    from tagger.train import train
+    from tagger.training import train
 
     _, tax = with_drones(tmp_path)
     result = train([ROOT / "labels" / "seeds.jsonl"], tax, grid=[("word+char", 10.0)], n_splits=3)
@@ -754,7 +754,7 @@ def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path,
     assert rec["annotator"] == "rev" and rec["labels"] == original[rec["hash"]]
     assert rec["action"] == "review"
     # reviewed once, not offered again (the store is read with the labels), the rest still are
-    from tagger.train import disagreements
+    from tagger.training import disagreements
     before = {d.record.hash for d in disagreements([labels], ROOT / "labels" / "taxonomy.json", min_strength=0.3)[2]}
     after = {d.record.hash for d in disagreements([labels, store], ROOT / "labels" / "taxonomy.json",
                                                   min_strength=0.3)[2]}

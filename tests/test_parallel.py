@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import ROOT, SEEDS
-from tagger.classify import classify_records, load_model
+from tagger.tagging import classify_records, load_model
 from tagger.cli import app
 from tagger.parallel import partitions, run_dask
 from tagger.segment import segment

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SEEDS
-from tagger.classify import classify_records, classify_text, load_model, tag_articles
+from tagger.tagging import classify_records, classify_text, load_model, tag_articles
 from tagger.cli import app
 from tagger.labelstore import LabelRecord, append, read_labels
 from tagger.model import TopicModel

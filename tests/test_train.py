@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from tagger.errors import BadLabels
 from tagger.model import TopicModel
-from tagger.train import best_threshold, folds, linked_groups, load_training_set, train
+from tagger.training import best_threshold, folds, linked_groups, load_training_set, train
 
 TAXONOMY = ROOT / "labels" / "taxonomy.json"
 SEED_LABELS = ROOT / "labels" / "seeds.jsonl"
@@ -36,7 +36,7 @@ def test_the_current_models_recipe_on_the_same_labels_scores_what_the_grid_found
     """Retraining on the labels the current model learned from: its recipe's cross-validation is the
     grid's own run of that recipe (reused, not run twice), so "previous" equals the new figures.
     Under another grid the recipe is cross-validated for the comparison, with the same figures."""
-    from tagger.train import baseline_of
+    from tagger.training import baseline_of
 
     first = train([SEED_LABELS], TAXONOMY, grid=[("word+char", 10.0)], n_splits=3)
     first.model.save(tmp_path / "m", first.meta, files=first.files())

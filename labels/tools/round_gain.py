@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tagger.model import TopicModel  # noqa: E402
-from tagger.train import GRID, TrainingSet, cv_metrics, folds, load_training_set, oof_proba  # noqa: E402
+from tagger.training import GRID, TrainingSet, cv_metrics, folds, load_training_set, oof_proba  # noqa: E402
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from . import __version__
 from .errors import BadLabels, InputNotFound, TaggerError
 from .labelstore import REVIEWED, LabelRecord, NearDuplicates, latest, read_labels
 from .model import FEATURE_SETS, TopicModel, read_meta
+from .paths import default_labels_dir, default_taxonomy
 from .taxonomy import Topic, load_taxonomy
 
 TRAINED_ON = "trained_on.txt"
@@ -136,9 +137,23 @@ def compare(meta: dict, previous: dict | None) -> Comparison:
                       shared, new_only)
 
 
-def load_training_set(labels: Sequence[str | Path], taxonomy: str | Path,
+def _label_paths(labels: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    """Label files or folders as a list (the default folder when none), each checked to exist."""
+    if labels is None:
+        return [default_labels_dir()]
+    paths = [Path(labels)] if isinstance(labels, (str, Path)) else [Path(p) for p in labels]
+    for p in paths:
+        if not p.exists():
+            raise InputNotFound(f"{p}: no such file or directory")
+    return paths
+
+
+def load_training_set(labels: str | Path | Sequence[str | Path] | None, taxonomy: str | Path | None = None,
                       warn: Callable[[str], None] = lambda m: None) -> TrainingSet:
-    """Read label files, keep the latest decision per paragraph, check every label is a known topic."""
+    """Read label files (a file, a folder or a list of them; default `labels/`), keep the latest decision
+    per paragraph, check every label is a known topic of `taxonomy` (default `labels/taxonomy.json`)."""
+    labels = _label_paths(labels)
+    taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
     topics = load_taxonomy(taxonomy)
     ids = [t.id for t in topics]
     records, warnings = read_labels(labels)
@@ -265,11 +280,12 @@ def _counts(cache: dict, features: str, texts: list[str]):
     return cache[features]
 
 
-def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tuple[str, float]] = GRID,
-          n_splits: int = 5, warn: Callable[[str], None] = lambda m: None,
+def train(labels: str | Path | Sequence[str | Path] | None = None, taxonomy: str | Path | None = None,
+          grid: Sequence[tuple[str, float]] = GRID, n_splits: int = 5, warn: Callable[[str], None] = lambda m: None,
           progress: Callable[[str], None] = lambda m: None, baseline: Baseline | None = None) -> TrainResult:
-    """Choose features by grouped CV, tune thresholds, report CV metrics, fit on all labels; with
-    `baseline`, also cross-validate the model in use on the same folds (meta["cv"]["previous"])."""
+    """Choose features by grouped CV, tune thresholds, report CV metrics, fit on all labels (a file, a
+    folder or a list; default `labels/` and its taxonomy); with `baseline`, also cross-validate the model
+    in use on the same folds (meta["cv"]["previous"]). `result.model.save(dir, result.meta)` writes it."""
     ts = load_training_set(labels, taxonomy, warn)
     if len(set(ts.groups)) < 2:
         raise BadLabels("training needs paragraphs from at least two articles")
@@ -313,6 +329,7 @@ def train(labels: Sequence[str | Path], taxonomy: str | Path, grid: Sequence[tup
                                   counts=_counts(cache, baseline.features, ts.texts))
             meta["cv"]["previous"] = {"features": baseline.features, "C": baseline.C,
                                       "trained_on": int(trainable.sum()), **cv_metrics(ts, p_old, test_folds)}
+    model.meta_ = meta  # as a saved model has it: what it was trained on
     return TrainResult(model, meta, tuple(hashes))
 
 
@@ -324,18 +341,14 @@ def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = train(labels, taxonomy, grid=[(features, C)], n_splits=3)
-    result.model.meta_ = result.meta  # as a saved model has it: what it was trained on
-    return result.model
+        return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
 
 
 def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None,
              trained: frozenset[str] | None = None) -> dict:
     """Per-topic precision/recall/F1 and macro-F1 of `model` (with its thresholds) on labeled paragraphs.
     With `trained` (the hashes it was trained on), counts and warns about paragraphs it has seen."""
-    for path in labels:
-        if not Path(path).exists():
-            raise InputNotFound(f"{path}: no such file or directory")
+    labels = _label_paths(labels)
     records, warnings = read_labels(labels)
     for w in warnings:
         warn(w)

@@ -24,15 +24,20 @@ from .records import Article, TaggedArticle, TaggedParagraph
 from .segment import iter_articles, iter_lines, segment_record
 from .sources import read_source
 
-_MODELS: dict[str, TopicModel] = {}
+_MODELS: dict[tuple, TopicModel] = {}
 BATCH_PARAGRAPHS = 512
 EMPTY = Article(0, "", 0, 0, ())
 
 
 def load_model(path: str | Path | None = None) -> TopicModel:
-    """Load (once per process) the model at `path`, or the default model."""
+    """Load the model at `path`, or the default model; once per process while its files stay the same
+    (a model retrained into the same directory is loaded again)."""
     directory = Path(path) if path else default_model_dir()
-    key = str(directory.resolve())
+    try:
+        st = (directory / "meta.json").stat()
+        key: tuple = (str(directory.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return TopicModel.load(directory)  # which says what is missing
     if key not in _MODELS:
         _MODELS[key] = TopicModel.load(directory)
     return _MODELS[key]
@@ -98,6 +103,14 @@ def tag_stream(articles: Iterable[Article], source: str, model: TopicModel,
         yield from tag_articles(batch, source, model, model_name)
 
 
+def classify(text: str, model: TopicModel | str | Path | None = None, source: str = "-") -> list[TaggedArticle]:
+    """Tag every article and paragraph of `text` with `model` (a `TopicModel`, a model directory, or
+    the default model). `from tagger import classify`; `classify_file` reads a file."""
+    if not isinstance(model, TopicModel):
+        model = load_model(model)
+    return classify_text(text, source, model)
+
+
 def classify_text(text: str, source: str = "-", model: TopicModel | None = None,
                   model_name: str = "default") -> list[TaggedArticle]:
     """Tag every article and paragraph of a text. A text with no article gives one empty record."""
@@ -106,7 +119,7 @@ def classify_text(text: str, source: str = "-", model: TopicModel | None = None,
 
 
 def classify_file(path: str | Path, model: TopicModel | None = None, model_name: str = "default") -> list[TaggedArticle]:
-    """Read, decode and tag one file (UTF-8, UTF-16 with BOM or Windows-1256)."""
+    """Read, decode and tag one file (UTF-8, UTF-16 or Windows-1256)."""
     src = read_source(Path(path))
     model = model or load_model()
     return list(tag_stream(iter_articles(iter_lines(src.chunks)), src.name, model, model_name))

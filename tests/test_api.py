@@ -1,0 +1,77 @@
+"""The library from Python: `from tagger import classify, train` gives functions, with sensible defaults."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SEEDS
+from tagger.errors import InputNotFound
+from tagger.model import TopicModel
+
+SEED_LABELS = ROOT / "labels" / "seeds.jsonl"
+TAXONOMY = ROOT / "labels" / "taxonomy.json"
+
+
+def test_the_advertised_imports_are_functions_even_after_the_cli_loaded_every_module():
+    code = ("import tagger.cli, tagger.tagging, tagger.training, tagger.parallel\n"
+            "from tagger import classify, classify_file, classify_text, load_model, train, evaluate, TopicModel\n"
+            "import types\n"
+            "assert all(isinstance(f, types.FunctionType) for f in (classify, classify_file, classify_text, "
+            "load_model, train, evaluate)), [type(f) for f in (classify, train)]\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+
+
+def test_classify_a_text_with_a_model_directory(seed_model):
+    from tagger import classify, classify_text, load_model
+
+    text = SEEDS[2].read_text(encoding="utf-8")
+    got = classify(text, seed_model)
+    assert [a.to_dict() for a in got] == [a.to_dict() for a in classify_text(text, model=load_model(seed_model))]
+    assert got[0].paragraphs and set(got[0].labels) <= set(load_model(seed_model).topics)
+
+
+def test_train_takes_one_path_and_defaults_its_taxonomy_and_a_missing_path_is_an_error(tmp_path):
+    from tagger import train
+
+    result = train(SEED_LABELS, grid=[("word", 10.0)], n_splits=3)
+    assert result.model.meta_ is result.meta and result.meta["training"]["paragraphs"] == 111
+    with pytest.raises(InputNotFound, match="nope.jsonl: no such file"):
+        train([SEED_LABELS, tmp_path / "nope.jsonl"], TAXONOMY, grid=[("word", 10.0)], n_splits=3)
+
+
+def test_save_computes_what_describes_the_weights_whatever_meta_says(seed_model, tmp_path):
+    """A caller's meta (the loaded model's, say) must not overwrite the weights' hash or thresholds."""
+    m = TopicModel.load(seed_model)
+    stale = {**m.meta_, "weights_sha256": "0" * 64, "thresholds": {t: 0.9 for t in m.topics}}
+    m.thresholds_ = np.full(len(m.topics), 0.3, dtype=np.float32)
+    back = TopicModel.load(m.save(tmp_path / "copy", stale))
+    assert np.allclose(back.thresholds_, 0.3)
+
+
+def test_refitting_a_loaded_model_forgets_its_thresholds_directory_and_meta(seed_model):
+    m = TopicModel.load(seed_model)
+    assert hasattr(m, "path_") and hasattr(m, "meta_")
+    from tagger.segment import segment
+
+    texts = [p.text for a in segment(SEEDS[0].read_text(encoding="utf-8")) for p in a.paragraphs]
+    y = np.zeros((len(texts), len(m.topics)), dtype=int)
+    y[::2, 0] = 1
+    m.fit(texts, y)
+    assert not hasattr(m, "path_") and not hasattr(m, "meta_") and np.all(m.thresholds_ == 0.5)
+
+
+def test_load_model_loads_again_a_model_retrained_into_the_same_directory(seed_model, tmp_path):
+    from tagger import load_model
+
+    d = tmp_path / "m"
+    first = load_model(TopicModel.load(seed_model).save(d))
+    assert load_model(d) is first  # cached while the files stay the same
+    m = TopicModel.load(seed_model)
+    m.thresholds_ = np.full(len(m.topics), 0.42, dtype=np.float32)
+    m.save(d)
+    assert np.allclose(load_model(d).thresholds_, 0.42)
