@@ -174,15 +174,6 @@ def _use_rtl(rtl: Rtl) -> bool:
     return rtl is Rtl.on or (rtl is Rtl.auto and not terminal_does_bidi(dict(os.environ)))
 
 
-def _current_meta(path: Path) -> dict | None:
-    from .model import read_meta
-
-    try:
-        return read_meta(path)
-    except TaggerError:
-        return None
-
-
 def _warn_unknown_topics(records, topics: list[str], fate: str) -> None:
     """Say which labels in use are not topics of the taxonomy (a topic removed, a typo)."""
     unknown = sorted({lab for r in records for lab in r.labels} - set(topics))
@@ -234,45 +225,6 @@ def _guide(topics) -> str:
     return "\n".join(f"{k} {t.id} ({t.name}): {t.description}" for k, t in enumerate(topics, 1))
 
 
-def _keep_as_version(default: Path, meta: dict | None, versions: Path) -> Path | None:
-    """Copy the model at `default` into `versions` (named by when it was trained) unless a version
-    there already holds the same weights, so that replacing it can be undone. Returns the copy."""
-    import json
-    import shutil
-
-    digest = (meta or {}).get("weights_sha256")
-    if not digest:
-        return None
-    for v in versions.glob("*/meta.json") if versions.is_dir() else ():
-        try:
-            if json.loads(v.read_text(encoding="utf-8")).get("weights_sha256") == digest:
-                return None
-        except (OSError, ValueError):
-            continue
-    stamp = "".join(c for c in str(meta.get("created", ""))[:19] if c.isdigit())
-    dest = versions / (f"{stamp[:8]}-{stamp[8:]}" if len(stamp) == 14 else _new_version(versions).name)
-    if dest.exists():
-        dest = _new_version(versions)
-    try:
-        shutil.copytree(default, dest)
-    except OSError as e:
-        raise TaggerError(f"cannot keep the current model in {dest} before replacing it ({e.strerror or e}); "
-                          f"{default} is untouched") from None
-    return dest
-
-
-def _new_version(versions: Path) -> Path:
-    """A directory name under `versions` for a model trained now: the UTC time to the second,
-    with -1, -2, ... if a training in the same second took it."""
-    from datetime import datetime, timezone
-
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    k = 0
-    while (versions / (name := stamp if k == 0 else f"{stamp}-{k}")).exists():
-        k += 1
-    return versions / name
-
-
 @app.command()
 def train(
     labels: LabelsOpt = None,
@@ -291,59 +243,43 @@ def train(
     Example: tagger train --labels labels/
     """
     from .paths import default_labels_dir, default_model_dir, default_taxonomy
+    from .registry import current_meta, save_and_promote
     from .render import metrics_table
-    from .training import baseline_of, compare
+    from .training import baseline_of
     from .training import train as run
 
-    label_paths = labels or [default_labels_dir()]
     default = default_model_dir()
-    previous = _current_meta(default)
+    previous = current_meta(default)
     baseline = baseline_of(default)
     try:
-        result = run(label_paths, taxonomy or default_taxonomy(), n_splits=folds,
+        result = run(labels or [default_labels_dir()], taxonomy or default_taxonomy(), n_splits=folds,
                      warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline)
-        dest = out or _new_version(default.parent / "versions")
-        try:
-            result.model.save(dest, result.meta, files=result.files())
-        except OSError as e:
-            raise TaggerError(f"cannot write the model to {dest} ({e.strerror or e}); "
-                              "the previous model is untouched") from None
-        from rich.console import Console
-        Console(stderr=True).print(metrics_table(result.meta, previous))
-        err(f"Saved model to {dest}")
-        if out is None:
-            cmp = compare(result.meta, previous)
-            new_f1, old_f1 = cmp.new_f1, cmp.old_f1
-            if cmp.new_topics:
-                err(f"New topic{'s' * (len(cmp.new_topics) > 1)} {', '.join(cmp.new_topics)}: the current model "
-                    f"never had {'them' if len(cmp.new_topics) > 1 else 'it'}, so the two are compared on the "
-                    f"{count(len(cmp.topics), 'topic')} both have (macro-F1 {new_f1:.3f} against "
-                    + (f"{old_f1:.3f})." if old_f1 is not None else "no figure).")
-                    + " Labels made before a topic existed count as not having it: review them "
-                    "(tagger review) where they might.")
-            # Fewer labels can score higher on their own folds (the comparison refits the current
-            # recipe on the same subset), yet make a worse model: dropping labels needs --force.
-            dropped = len(baseline.hashes - set(result.hashes)) if baseline is not None else 0
-            if dropped and not force:
-                err(f"Not made the default: it was trained without {dropped:,} of the {len(baseline.hashes):,} "
-                    f"paragraphs {default} learned from (give every label file, e.g. --labels labels/). "
-                    f"Use it with --model {dest}, or rerun with --force.")
-            elif old_f1 is None or new_f1 >= old_f1 or force:
-                kept = _keep_as_version(default, previous, dest.parent)
-                if kept is not None:
-                    err(f"The model it replaces is kept as {kept}.")
-                try:
-                    result.model.save(default, result.meta, files=result.files())
-                except OSError as e:
-                    raise TaggerError(f"cannot write {default} ({e.strerror or e}); it is untouched; "
-                                      f"the new model is at {dest}") from None
-                err(f"It is now the default model ({default}).")
-            else:
-                err(f"Not made the default: macro-F1 {new_f1:.3f} < {old_f1:.3f} of {default}"
-                    + (f" on the {count(len(cmp.topics), 'topic')} both have" if cmp.new_topics else "") + ". "
-                    f"Use it with --model {dest}, or rerun with --force.")
+        done = save_and_promote(result, default, out, force, previous, baseline)
     except TaggerError as e:
         raise fail(e)
+    from rich.console import Console
+    Console(stderr=True).print(metrics_table(result.meta, previous))
+    err(f"Saved model to {done.saved_to}")
+    cmp = done.comparison
+    if cmp is not None and cmp.new_topics:
+        err(f"New topic{'s' * (len(cmp.new_topics) > 1)} {', '.join(cmp.new_topics)}: the current model "
+            f"never had {'them' if len(cmp.new_topics) > 1 else 'it'}, so the two are compared on the "
+            f"{count(len(cmp.topics), 'topic')} both have (macro-F1 {cmp.new_f1:.3f} against "
+            + (f"{cmp.old_f1:.3f})." if cmp.old_f1 is not None else "no figure).")
+            + " Labels made before a topic existed count as not having it: review them "
+            "(tagger review) where they might.")
+    if done.decision == "fewer_labels":
+        err(f"Not made the default: it was trained without {done.dropped:,} of the {done.baseline_size:,} "
+            f"paragraphs {default} learned from (give every label file, e.g. --labels labels/). "
+            f"Use it with --model {done.saved_to}, or rerun with --force.")
+    elif done.decision == "worse":
+        err(f"Not made the default: macro-F1 {cmp.new_f1:.3f} < {cmp.old_f1:.3f} of {default}"
+            + (f" on the {count(len(cmp.topics), 'topic')} both have" if cmp.new_topics else "") + ". "
+            f"Use it with --model {done.saved_to}, or rerun with --force.")
+    elif done.promoted:
+        if done.kept is not None:
+            err(f"The model it replaces is kept as {done.kept}.")
+        err(f"It is now the default model ({default}).")
 
 
 @app.command()

@@ -118,3 +118,36 @@ def test_a_taxonomy_topic_without_what_annotators_read_is_refused(tmp_path, topi
     tax.write_text(json.dumps(topics, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(BadLabels, match=re.escape(says)):
         load_taxonomy(tax)
+
+
+def test_the_promotion_rule_is_the_librarys(seed_model, tmp_path):
+    """tagger.registry decides, without the CLI: not worse and every old paragraph, or forced."""
+    import copy
+
+    from tagger.model import TopicModel
+    from tagger.registry import current_meta, save_and_promote
+    from tagger.training import Baseline, TrainResult
+
+    model = TopicModel.load(seed_model)
+    default = tmp_path / "models" / "default"
+    model.save(default, model.meta_)
+    previous = current_meta(default)
+
+    def result(macro: float, hashes=("a", "b")) -> TrainResult:
+        meta = copy.deepcopy(model.meta_)
+        meta["cv"]["macro_f1"] = macro
+        meta["cv"].pop("previous", None)
+        return TrainResult(model, meta, hashes)
+
+    old = previous["cv"]["macro_f1"]
+    worse = save_and_promote(result(old - 0.1), default, previous=previous)
+    assert (worse.decision, worse.promoted) == ("worse", False) and worse.saved_to.parent == default.parent / "versions"
+    fewer = save_and_promote(result(old + 0.1, ("a",)), default, previous=previous,
+                             baseline=Baseline("word+char", 10.0, frozenset({"a", "b"})))
+    assert (fewer.decision, fewer.dropped, fewer.baseline_size) == ("fewer_labels", 1, 2)
+    forced = save_and_promote(result(old - 0.1), default, force=True, previous=previous)
+    assert forced.decision == "forced" and current_meta(default)["cv"]["macro_f1"] == old - 0.1
+    better = save_and_promote(result(old + 0.1), default, previous=current_meta(default))
+    assert better.decision == "promoted" and better.kept is None  # a version already holds the same weights
+    out = save_and_promote(result(0.0), default, out=tmp_path / "try")
+    assert out.decision == "saved" and out.saved_to == tmp_path / "try" and (tmp_path / "try" / "meta.json").exists()
