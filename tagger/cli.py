@@ -230,7 +230,7 @@ def train(
     labels: LabelsOpt = None,
     taxonomy: TaxonomyOpt = None,
     out: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Write the model here instead of a new version under models/versions/.",
+        "--output", "--out", "-o", help="Write the model here instead of a new version under models/versions/.",
         show_default=False)] = None,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds (grouped by article).")] = 5,
     force: Annotated[bool, typer.Option("--force", help="Make the new model the default even if it is worse.")] = False,
