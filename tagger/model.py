@@ -58,11 +58,26 @@ class TopicModel:
                  n_features: int = 2**18, seed: int = 0) -> None:
         if features not in FEATURE_SETS:
             raise ValueError(f"features must be one of {FEATURE_SETS}, not {features!r}")
-        self.topics = list(topics)
+        if isinstance(C, bool) or not isinstance(C, (int, float)) or not C > 0:
+            raise ValueError(f"C must be a positive number, not {C!r}")
+        if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
+            raise ValueError(f"n_features must be a positive integer, not {n_features!r}")
+        if not all(isinstance(t, str) for t in topics):
+            raise ValueError("topics must be strings")
+        self.topics = topics if isinstance(topics, list) else list(topics)  # kept as given, as clone() wants
         self.features = features
         self.C = C
         self.n_features = n_features
         self.seed = seed
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The settings, as scikit-learn's `clone` and `set_params` expect them."""
+        return {"topics": self.topics, "features": self.features, "C": self.C,
+                "n_features": self.n_features, "seed": self.seed}
+
+    def set_params(self, **params) -> "TopicModel":
+        self.__init__(**{**self.get_params(), **params})
+        return self
 
     # -- features -----------------------------------------------------------------------------
     def raw_counts(self, texts: Sequence[str]) -> Counts:
@@ -198,6 +213,7 @@ class TopicModel:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n_texts, n_topics) probabilities, one independent sigmoid per topic."""
+        self._check_fitted()
         if len(texts) == 0:
             return np.zeros((0, len(self.topics)), dtype=np.float32)
         return self.proba_counts(self.sublinear(self.raw_counts(texts)))

@@ -199,3 +199,30 @@ def test_sublinear_is_log1p_whatever_the_counts(data):
     raw = Counts(np.array([0, len(data)]), np.arange(len(data), dtype=np.int32), data, 8192)
     got = TopicModel.sublinear(raw).data
     assert got.dtype == data.dtype and np.array_equal(got, np.log1p(data))
+
+
+def test_estimator_manners_settings_are_checked_and_clone_works():
+    from sklearn.base import clone
+
+    m = TopicModel(["a", "b"], features="char", C=3.0)
+    c = clone(m)
+    assert c is not m and c.get_params() == m.get_params() and not hasattr(c, "idf_")
+    assert m.set_params(C=5.0).C == 5.0
+    for bad in ({"C": "x"}, {"C": 0}, {"n_features": 2.5}, {"features": "bigrams"}):
+        with pytest.raises(ValueError):
+            TopicModel(["a"], **bad)
+    with pytest.raises(NotFitted):
+        TopicModel(["a"]).predict_proba([])
+
+
+def test_a_model_whose_settings_are_of_the_wrong_type_is_refused_on_load(seed_model, tmp_path):
+    import json
+    import shutil
+
+    d = tmp_path / "m"
+    shutil.copytree(seed_model, d)
+    meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    meta["params"]["C"] = "x"
+    (d / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(BadModel, match="not a usable tagger model"):
+        TopicModel.load(d)
