@@ -107,9 +107,14 @@ def normalize_punctuation(text: str) -> str:
     return _punct(text)
 
 
+def lowercase(text: str) -> str:
+    """Lower-case Latin (and other cased) letters: "PKK" and "pkk" are one word."""
+    return text.lower()
+
+
 def collapse_spaces(text: str) -> str:
-    """Lower-case Latin letters and squeeze every run of white space to one space."""
-    return _SPACES.sub(" ", text).strip().lower()
+    """Squeeze every run of white space to one space, and trim the ends."""
+    return _SPACES.sub(" ", text).strip()
 
 
 RULES = (
@@ -123,6 +128,7 @@ RULES = (
     normalize_ta_marbuta,
     normalize_digits,
     normalize_punctuation,
+    lowercase,
     collapse_spaces,
 )
 

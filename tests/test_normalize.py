@@ -18,7 +18,8 @@ CASES = [
     (n.normalize_ta_marbuta, "الصفقة العسكرية", "الصفقه العسكريه"),
     (n.normalize_digits, "٢٠٢٤ و۱۴۰۳", "2024 و1403"),
     (n.normalize_punctuation, "«حماس»، لماذا؟ — نعم؛", '"حماس", لماذا? - نعم;'),
-    (n.collapse_spaces, "  S-400\t\n  PKK ", "s-400 pkk"),
+    (n.lowercase, "S-400 PKK", "s-400 pkk"),
+    (n.collapse_spaces, "  S-400\t\n  PKK ", "S-400 PKK"),
 ]
 
 
