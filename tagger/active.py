@@ -76,6 +76,14 @@ class Aligned:
     def meta_(self) -> dict:
         return self.model.meta_
 
+    @property
+    def features(self) -> str:
+        return self.model.features
+
+    @property
+    def C(self) -> float:
+        return self.model.C
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         p = self.model.predict_proba(texts)
         out = np.zeros((len(p), len(self.cols)))

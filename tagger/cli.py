@@ -209,22 +209,6 @@ def _warn_taxonomy_drift(model_topics: list[str]) -> None:
         err(f"Warning: the model tags {', '.join(dropped)}, which {path} no longer has")
 
 
-def _session_taxonomy(path: Path) -> list:
-    """The topics of a label or review session, whose keys 1-9 toggle them: at most 9."""
-    from .taxonomy import load_taxonomy
-
-    topics = load_taxonomy(path)
-    if len(topics) > 9:
-        raise TaggerError(f"{path} has {len(topics)} topics; a label session toggles topics with the keys 1-9, "
-                          "so it takes at most 9")
-    return topics
-
-
-def _guide(topics) -> str:
-    """The topics as a label session's help lists them: key, id, name and definition."""
-    return "\n".join(f"{k} {t.id} ({t.name}): {t.description}" for k, t in enumerate(topics, 1))
-
-
 @app.command()
 def train(
     labels: LabelsOpt = None,
@@ -310,93 +294,39 @@ def label(
     """
     from rich.console import Console
 
-    from .active import Queue, for_taxonomy
-    from .labelstore import Claims, NearDuplicates, append, latest, read_labels
     from .paths import default_labels_dir, default_taxonomy
-    from .pool import ReadProgress, iter_candidates
-    from .session import raw_keys, run
-    from .taxonomy import load_taxonomy
-
-    from .sources import expand
+    from .session import open_session, raw_keys, run
 
     if not sys.stdin.isatty():
         raise fail(TaggerError("tagger label needs a terminal (stdin is not one); run it in a terminal"))
-    missing = [e for e in expand(sources) if isinstance(e, InputNotFound)]
-    if missing:  # a typo in a path is told before the session opens, not after
-        for e in missing[:-1]:
-            err(f"Error: {e}")
-        raise fail(missing[-1])
-    label_paths = labels or [default_labels_dir()]
     store = store or default_labels_dir() / "session.jsonl"
-    tax = taxonomy or default_taxonomy()
     try:
-        append(store, [])  # a store that cannot be written is told now, not at the first decision
-        claims = Claims(store)  # before the labels are read: a decision made from now on is seen by one or the other
-        if claims.broken:
-            err(f"Warning: {claims.broken}; another session on {store} may be asked the same paragraphs")
-        taxonomy_topics = _session_taxonomy(tax)
-        topics = [t.id for t in taxonomy_topics]
-        current = read_labels([*label_paths, store])[0]
-        decided = latest(current)
-
-        def positives() -> list[int]:
-            now = latest(read_labels([*label_paths, store])[0])
-            return [sum(t in r.labels for r in now.values()) for t in topics]
-
-        try:
-            from .tagging import load_model
-            m = load_model(model)
-            if not set(m.topics) & set(topics):
-                err(f"Warning: the model's topics {m.topics} are none of the taxonomy's; no suggestions")
-                m = None
-            else:
-                m = for_taxonomy(m, topics)
-                if missing := getattr(m, "missing", []):
-                    it = "it" if len(missing) == 1 else "them"
-                    err(f"Warning: the model was trained without {', '.join(missing)}: no suggestions "
-                        f"for {it} until `tagger train` (or --retrain-every) makes a model with {it}")
-        except TaggerError as e:
-            if model:
-                raise
-            err(f"Warning: {e}; labeling without suggestions")
-            m = None
-        errors: list[str] = []
-        read = ReadProgress.of(sources)
-        cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)), progress=read)
-        copies = None
-        if near > 0:
-            copies = NearDuplicates(near)
-            for h, r in decided.items():
-                copies.add(r.text, h)
-        queue = Queue(cands, m, strategy.value, positives(), seen=set(decided), seed=seed, near=copies).start()
-        retrain = None
-        if m is not None:
-            from .training import refit
-            p = m.meta_.get("params", {})
-
-            def retrain():
-                return for_taxonomy(refit([*label_paths, store], tax, p.get("features", "word+char"),
-                                          p.get("C", 10.0)), topics)
-        use_rtl = _use_rtl(rtl)
-        console = Console()
-        try:
-            with raw_keys() as read_key:
-                stats = run(queue, topics, store, annotator, console, read_key, rtl=use_rtl,
-                            retrain_every=retrain_every, retrain=retrain, positives=positives, read=read,
-                            guide=_guide(taxonomy_topics), claims=claims)
-        finally:
-            queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
+        s = open_session(sources, labels or [default_labels_dir()], store, taxonomy or default_taxonomy(), model,
+                         strategy.value, seed, near)
     except TaggerError as e:
         raise fail(e)
-    for e in errors:
+    for w in s.warnings:
+        err(f"Warning: {w}")
+    try:
+        with raw_keys() as read_key:
+            stats = run(s.queue, s.topics, store, annotator, Console(), read_key, rtl=_use_rtl(rtl),
+                        retrain_every=retrain_every, retrain=s.retrain, positives=s.positives, read=s.read,
+                        guide=s.guide, claims=s.claims)
+    except TaggerError as e:
+        raise fail(e)
+    finally:
+        s.queue.close(timeout=0)  # the pool may be 50k articles: stop scoring it, do not wait
+    for e in s.errors:
         err(f"Error: {e}")
+    passed = s.queue.passed_over
+    elsewhere = s.claims.elsewhere
     err(f"{count(stats.decided, 'decision')} saved to {store} ({stats.skipped} skipped"
-        + (f", {count(queue.passed_over, 'near-copy', 'near-copies')} passed over" if queue.passed_over else "")
-        + (f", {claims.elsewhere} passed over while another session had {'it' if claims.elsewhere == 1 else 'them'};"
-           " a later session asks any left unlabeled" if claims.elsewhere else "")
+        + (f", {count(passed, 'near-copy', 'near-copies')} passed over" if passed else "")
+        + (f", {elsewhere} passed over while another session had {'it' if elsewhere == 1 else 'them'};"
+           " a later session asks any left unlabeled" if elsewhere else "")
         + ")."
         + (" Run `tagger train` to build a model from them." if stats.decided else ""))
-    if errors:
+    if s.errors:
         raise typer.Exit(1)
 
 
@@ -455,7 +385,7 @@ def review(
     from .labelstore import REVIEWED, append
     from .paths import default_labels_dir, default_taxonomy
     from .pool import Candidate
-    from .session import raw_keys, run
+    from .session import guide, raw_keys, run, session_topics
     from .training import disagreements
 
     if not sys.stdin.isatty():
@@ -464,11 +394,11 @@ def review(
     store = store or default_labels_dir() / "session.jsonl"
     try:
         append(store, [])  # a store that cannot be written is told now, not after cross-validating
-        taxonomy_topics = _session_taxonomy(taxonomy or default_taxonomy())
-        p = load_model(model).meta_.get("params", {})
+        taxonomy_topics = session_topics(taxonomy or default_taxonomy())
+        m = load_model(model)
         err("cross-validating the labels…")
         topics, th, items = disagreements([*label_paths, store], taxonomy or default_taxonomy(),
-                                          p.get("features", "word+char"), p.get("C", 10.0), min_strength)
+                                          m.features, m.C, min_strength)
     except TaggerError as e:
         raise fail(e)
     if not items:
@@ -482,7 +412,7 @@ def review(
     with raw_keys() as read_key:
         stats = run(queue, topics, store, annotator, Console(), read_key, rtl=use_rtl,
                     preselect=lambda it: current.get(it.candidate.hash, set()), action=REVIEWED,
-                    guide=_guide(taxonomy_topics))
+                    guide=guide(taxonomy_topics))
     err(f"{count(stats.decided, 'paragraph')} confirmed or corrected in {store}.")
 
 

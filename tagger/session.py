@@ -263,3 +263,102 @@ def run(queue: Queue, topics: Sequence[str], store: Path, annotator: str, consol
     finally:  # quit, Ctrl-C, a failed save: the paragraph on screen is free for other sessions
         if claims is not None and item is not None:
             claims.release(item.candidate.hash)
+
+
+MAX_TOPICS = 9  # the keys 1-9 toggle topics
+
+
+def session_topics(taxonomy: Path) -> list:
+    """The topics of a label or review session, whose keys 1-9 toggle them: at most 9."""
+    from .errors import BadLabels
+    from .taxonomy import load_taxonomy
+
+    topics = load_taxonomy(taxonomy)
+    if len(topics) > MAX_TOPICS:
+        raise BadLabels(f"{taxonomy} has {len(topics)} topics; a label session toggles topics with the keys 1-9, "
+                        f"so it takes at most {MAX_TOPICS}")
+    return topics
+
+
+def guide(topics) -> str:
+    """The topics as a session's help lists them: key, id, name and definition."""
+    return "\n".join(f"{k} {t.id} ({t.name}): {t.description}" for k, t in enumerate(topics, 1))
+
+
+@dataclass
+class Setup:
+    """A labeling session ready to run: its queue (started; close it), topics and help text, the
+    claims on its store, how to count positives and to refresh the model, what has been read, and
+    the warnings and input errors met on the way (`errors` grows while the pool is read)."""
+
+    queue: Queue
+    topics: list[str]
+    guide: str
+    claims: Claims
+    positives: Callable[[], list[int]]
+    retrain: Callable[[], object] | None
+    read: ReadProgress
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def open_session(sources: Sequence[str], labels: Sequence[Path], store: Path, taxonomy: Path,
+                 model: Path | None = None, strategy: str = "uncertain", seed: int = 0, near: float = 0.6) -> Setup:
+    """Everything `tagger label` needs before its screen opens: the store checked writable, claims
+    taken on it, the taxonomy (at most 9 topics), the labels decided so far, the model aligned to the
+    taxonomy (or none, with a warning, unless `model` was asked for), and the pool's queue started.
+    A missing source raises `InputNotFound` first."""
+    from .active import for_taxonomy
+    from .errors import InputNotFound, TaggerError
+    from .labelstore import NearDuplicates, latest, read_labels
+    from .pool import iter_candidates
+    from .sources import expand
+
+    missing = [e for e in expand(list(sources)) if isinstance(e, InputNotFound)]
+    if missing:  # a typo in a path is told before the session opens, not after
+        raise InputNotFound("; ".join(str(e) for e in missing))
+    append(store, [])  # a store that cannot be written is told now, not at the first decision
+    claims = Claims(store)  # before the labels are read: a decision made from now on is seen by one or the other
+    warnings = [f"{claims.broken}; another session on {store} may be asked the same paragraphs"] if claims.broken else []
+    tax = session_topics(taxonomy)
+    topics = [t.id for t in tax]
+    decided = latest(read_labels([*labels, store])[0])
+
+    def positives() -> list[int]:
+        now = latest(read_labels([*labels, store])[0])
+        return [sum(t in r.labels for r in now.values()) for t in topics]
+
+    try:
+        from .tagging import load_model
+        m = load_model(model)
+        if not set(m.topics) & set(topics):
+            warnings.append(f"the model's topics {m.topics} are none of the taxonomy's; no suggestions")
+            m = None
+        else:
+            m = for_taxonomy(m, topics)
+            if missing_topics := getattr(m, "missing", []):
+                it = "it" if len(missing_topics) == 1 else "them"
+                warnings.append(f"the model was trained without {', '.join(missing_topics)}: no suggestions "
+                                f"for {it} until `tagger train` (or --retrain-every) makes a model with {it}")
+    except TaggerError as e:
+        if model:
+            raise
+        warnings.append(f"{e}; labeling without suggestions")
+        m = None
+    errors: list[str] = []
+    read = ReadProgress.of(sources)
+    cands = iter_candidates(sources, on_error=lambda e: errors.append(str(e)), progress=read)
+    copies = None
+    if near > 0:
+        copies = NearDuplicates(near)
+        for h, r in decided.items():
+            copies.add(r.text, h)
+    queue = Queue(cands, m, strategy, positives(), seen=set(decided), seed=seed, near=copies).start()
+    retrain = None
+    if m is not None:
+        from .training import refit
+
+        def retrain():
+            return for_taxonomy(refit([*labels, store], taxonomy, m.features, m.C), topics)
+    return Setup(queue, topics, guide(tax), claims, positives, retrain, read, warnings, errors)
+

@@ -759,3 +759,30 @@ def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path,
     after = {d.record.hash for d in disagreements([labels, store], ROOT / "labels" / "taxonomy.json",
                                                   min_strength=0.3)[2]}
     assert rec["hash"] in before and after == before - {rec["hash"]}
+
+
+def test_a_session_is_set_up_by_the_library_without_a_terminal(seed_model, tmp_path):
+    """What `tagger label` does before its screen opens, from Python: the queue is ranked by the
+    model, paragraphs already labeled are not in it, a broken default model is a warning."""
+    from tagger.errors import InputNotFound
+    from tagger.session import open_session
+
+    first = next(iter_candidates([POOL]))
+    labels = [tmp_path / "done.jsonl"]
+    append(labels[0], [LabelRecord(first.text, ())])  # the pool holds the seed paragraphs: one labeled already
+    tax = ROOT / "labels" / "taxonomy.json"
+    s = open_session([POOL], labels, tmp_path / "s.jsonl", tax, seed_model)
+    try:
+        asked = []
+        while (item := s.queue.pop(timeout=30)) is not None:
+            asked.append(item)
+        assert len(asked) > 20 and first.hash not in {i.candidate.hash for i in asked}
+        assert asked[0].priority >= asked[-1].priority
+        assert s.topics == ["arms_deals", "border_security", "us_presence", "kurdish_groups"]
+        assert s.retrain is not None and s.warnings == [] and "1 arms_deals" in s.guide
+    finally:
+        s.queue.close()
+    s = open_session([POOL], labels, tmp_path / "s.jsonl", tax)  # default model: found or not, never fatal
+    s.queue.close()
+    with pytest.raises(InputNotFound, match="typo.jsonl: no such file"):
+        open_session([str(tmp_path / "typo.jsonl")], labels, tmp_path / "s.jsonl", tax, seed_model)
