@@ -41,6 +41,14 @@ class ClusterError(TaggerError):
     """Dask is missing, its scheduler cannot be reached, or the cluster went away mid-run."""
 
 
+class BadTaxonomy(BadLabels):
+    """The taxonomy file is missing, unreadable, or not a list of topics with id, name and description."""
+
+
+class LabelStoreUnwritable(BadLabels):
+    """Decisions cannot be appended to the label store (a folder, no permission, a full disk)."""
+
+
 class NotFitted(TaggerError):
     """A model method that needs training was called before `fit`."""
 

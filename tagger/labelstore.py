@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-from .errors import BadLabels
+from .errors import LabelStoreUnwritable
 from .normalize import normalize
 
 
@@ -204,7 +204,7 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as e:
-        raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); nothing was written") from None
+        raise LabelStoreUnwritable(f"cannot write the label file {path} ({e.strerror or e}); nothing was written") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if _ends_mid_line(path, os.fstat(fd).st_size):
@@ -217,7 +217,7 @@ def append(path: str | Path, records: Iterable[LabelRecord]) -> None:
             view = view[written:]
         os.fsync(fd)
     except OSError as e:
-        raise BadLabels(f"cannot write the label file {path} ({e.strerror or e}); "
+        raise LabelStoreUnwritable(f"cannot write the label file {path} ({e.strerror or e}); "
                         "the last decision may not be saved") from None
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -270,12 +270,12 @@ MAX_TOPICS = 9  # the keys 1-9 toggle topics
 
 def session_topics(taxonomy: Path) -> list:
     """The topics of a label or review session, whose keys 1-9 toggle them: at most 9."""
-    from .errors import BadLabels
+    from .errors import BadTaxonomy
     from .taxonomy import load_taxonomy
 
     topics = load_taxonomy(taxonomy)
     if len(topics) > MAX_TOPICS:
-        raise BadLabels(f"{taxonomy} has {len(topics)} topics; a label session toggles topics with the keys 1-9, "
+        raise BadTaxonomy(f"{taxonomy} has {len(topics)} topics; a label session toggles topics with the keys 1-9, "
                         f"so it takes at most {MAX_TOPICS}")
     return topics
 

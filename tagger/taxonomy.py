@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadLabels
+from .errors import BadTaxonomy
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -27,20 +27,20 @@ def load_taxonomy(path: str | Path) -> list[Topic]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadLabels(f"{path}: no taxonomy file; create it (see labels/taxonomy.json)") from None
+        raise BadTaxonomy(f"{path}: no taxonomy file; create it (see labels/taxonomy.json)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadLabels(f"{path}: cannot read the taxonomy ({e})") from None
+        raise BadTaxonomy(f"{path}: cannot read the taxonomy ({e})") from None
     if not isinstance(raw, list) or not raw:
-        raise BadLabels(f"{path}: the taxonomy must be a non-empty JSON list of topics")
+        raise BadTaxonomy(f"{path}: the taxonomy must be a non-empty JSON list of topics")
     topics, seen = [], set()
     for i, item in enumerate(raw, 1):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not _ID.match(item["id"]):
-            raise BadLabels(f"{path}: topic {i} needs an \"id\" of lower-case letters, digits and _")
+            raise BadTaxonomy(f"{path}: topic {i} needs an \"id\" of lower-case letters, digits and _")
         if item["id"] in seen:
-            raise BadLabels(f"{path}: topic id {item['id']!r} appears twice")
+            raise BadTaxonomy(f"{path}: topic id {item['id']!r} appears twice")
         missing = [k for k in ("name", "description") if not isinstance(item.get(k), str) or not item[k].strip()]
         if missing:
-            raise BadLabels(f"{path}: topic {item['id']!r} needs a {' and a '.join(repr(k) for k in missing)} "
+            raise BadTaxonomy(f"{path}: topic {item['id']!r} needs a {' and a '.join(repr(k) for k in missing)} "
                             "(text): they are what annotators read when they label it")
         seen.add(item["id"])
         topics.append(Topic(item["id"], item["name"], item["description"]))
