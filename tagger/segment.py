@@ -28,7 +28,6 @@ from .records import Article, Paragraph
 
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _TERMINAL_CHARS = ".!?؟…:؛;"
-_TERMINAL = re.compile(f"[{re.escape(_TERMINAL_CHARS)}]$")
 _CLOSERS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\"'»«”“’)]"  # as \s: all below U+3001
 _SEPARATOR = re.compile(r"^[\W_]{3,}$")
 
@@ -45,13 +44,13 @@ _ALSO = r"(?:أيضا|أيضاً|ايضا|ايضاً)"
 _RELATED = re.compile(
     r"^(?:مقالات|أخبار|اخبار|مواضيع|موضوعات|قصص)\s+(?:ذات صلة|ذات علاقة|متعلقة|مشابهة|مقترحة|قد تهمك)|^ذات صلة$|"
     rf"^(?:اقرأ|إقرأ|اقرا)\s+(?:{_ALSO}|المزيد)$|^(?:شاهد|طالع|تابع)\s+{_ALSO}$|"
-    r"^الأكثر\s+(?:قراءة|مشاهدة|تداولا|تداولاً|تعليقا|تعليقاً)(?:\s+\S+)?$|"
+    r"^الأكثر\s+(?:قراءة|مشاهدة|تعليقا|تعليقاً)(?:\s+\S+)?$|"
     rf"^قد\s+(?:يهمك|يعجبك|يهمّك)(?:\s+{_ALSO})?$|^(?:اخترنا لك|اختيارات المحرر|مختارات المحرر|مرتبط|ذو صلة)$|"
     r"^(?:related|read more|see also|more stories)$",
     re.I,
 )
 # A reader-comments block: skipped, whatever its lines look like, until the next article starts.
-_COMMENTS = re.compile(r"^(?:ال)?تعليقات(?:\s+القراء)?(?:\s*\(\d+\))?$|^(?:اترك|أضف|اضف|اكتب)\s+(?:تعليقا|تعليقاً|تعليقك|تعليق)$|"
+_COMMENTS = re.compile(r"^التعليقات(?:\s*\(\d+\))?$|^تعليقات القراء$|^(?:اترك|أضف|اضف|اكتب)\s+(?:تعليقا|تعليقاً|تعليقك|تعليق)$|"
                        r"^\d+\s+(?:تعليق|تعليقات)$")
 # Page furniture, as patterns that match at the start of a (cleaned) line and patterns found
 # anywhere in it: kept apart, because one alternation mixing `^` and unanchored branches is
@@ -60,7 +59,7 @@ _FURNITURE_AT_START = (
     # font-size and sharing controls, tag-list labels, "more" links
     r"\+?\s*الخط\s*-?$", r"(?:تكبير|تصغير|حجم)\s+الخط",
     r"(?:دلالات|الوسوم|وسوم|كلمات مفتاحية|كلمات دالة|شارك|شارك الخبر|مشاركة|طباعة|حفظ|إعلان|"
-    r"أرسل لصديق|[.…]*\s*المزيد)$",
+    r"أرسل لصديق|تعليقات|[.…]*\s*المزيد)$",
     # tag lists ("الوسوم: تركيا، روسيا"), teasers ("اقرأ أيضاً: <headline>"), photo credits
     r"(?:ال)?(?:دلالات|وسوم|كلمات المفتاحية|كلمات مفتاحية|كلمات الدالة|كلمات دالة|علامات|مواضيع|هاشتاغ|tags)\s*:",
     rf"(?:اقرأ|إقرأ|اقرا|شاهد|طالع|تابع)\s+(?:{_ALSO}|المزيد)\s*[:\-–—]", r"(?:للمزيد|المزيد)\s*:",
@@ -73,10 +72,11 @@ _FURNITURE_AT_START = (
     # relative times ("منذ 3 ساعات"), breadcrumbs ("الرئيسية › أخبار")
     r"(?:منذ|قبل)\s+\d+\s+(?:ثانية|ثوان|ثواني|دقيقة|دقائق|ساعة|ساعات|يوم|أيام|أسبوع|أسابيع|شهر|أشهر)$",
     r"الرئيسية\s*[›>»/|]",
-    r"تابعوا\s",
+    r"تابعوا\s.*(?:تلغرام|تيليغرام|تويتر|فيسبوك|يوتيوب|واتساب|إنستغرام|انستغرام|قناتنا|حسابنا)",
     r"بقلم\s+\S+(?:\s+\S+){0,3}$",
     # publication stamps ("نُشر في: الأحد 17 حزيران/يونيو 2018 - 10:30")
-    r"(?:نُ?شر|تاريخ النشر|تاريخ الإضافة|آخر تحديث|تحديث|محدث)(?:\s+(?:في|بتاريخ))?\s*:",
+    r"(?:نُ?شر|تاريخ النشر|تاريخ الإضافة|آخر تحديث|تحديث|محدث)(?:\s+(?:في|بتاريخ))?\s*:\s*(?:\d|ال(?:سبت|أحد|احد|"
+    r"اثنين|إثنين|ثلاثاء|أربعاء|اربعاء|خميس|جمعة))",
     # click, subscription and app prompts
     r"[إا]ضغط هنا", r"انقر هنا", r"اشترك", r"تابعونا", r"للتواصل", r"حمّ?ل تطبيق",
     # agency wrap-ups, reprint credits
@@ -95,23 +95,30 @@ _FURNITURE_ANYWHERE = (  # unanchored alternations only: they are joined with "|
 # Cookie banners, newsletter and comment-form prompts, copyright lines: searched only in lines holding
 # one of the hints (a branch starting with a letter as common as ا would be tried all along every line).
 _PROMPT_HINTS = ("بريد", "كوكيز", "الارتباط", "محفوظة", "نشرتنا")
-_PROMPT = re.compile(r"نستخدم (?:ملفات تعريف الارتباط|ال?كوكيز)|(?:سجّ?ل|أدخل|ادخل) بريدك|عنوان بريدك|"
-                     r"(?:في|إلى|الى) (?:النشرة البريدية|نشرتنا)|الحقوق محفوظة")
+_PROMPT = re.compile(r"نستخدم (?:ملفات تعريف الارتباط|ال?كوكيز)|(?:سجّ?ل|أدخل|ادخل) بريدك|لن يتم نشر عنوان بريدك|"
+                     r"جميع الحقوق محفوظة|الحقوق محفوظة ?©")
 _FURNITURE_START = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_AT_START), re.I)
 # one flat alternation, no re.I: the regex engine then skips to positions whose first character can
 # start a branch (2x faster than wrapped branches, which in turn were 25 % faster without re.I)
 _FURNITURE_IN = re.compile("|".join(_FURNITURE_ANYWHERE))
-_HIJRI = re.compile(r"\d\s*هـ")  # "25 شوال 1436 هـ": a dated header or dateline, however long
-_DATE = re.compile(rf"(?:{_MONTHS})|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
-_SLASHED = re.compile(r"^[^\s/]+(?:\s[^\s/]+)?\s?/\s?[^\s/]+(?:\s[^\s/]+)?$")  # "إسطنبول/ الأناضول", "تركيا/ سياسة"
-_CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b")
+_NUMERIC_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+_DATE = re.compile(rf"(?<!\w)(?:{_MONTHS})(?!\w)|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}}")
+_WEEKDAY = r"(?:ال)?(?:سبت|أحد|احد|اثنين|إثنين|ثلاثاء|أربعاء|اربعاء|خميس|جمعة)"
+# "الاثنين - 13 شوال 1439 هـ - 25 يونيو 2018 مـ رقم العدد [ 14454]", "مكة المكرمة 25 شوال 1436 هـ الموافق 10 أغسطس 2015 م واس":
+# a paper's header or an agency's dateline, however long
+_DATED_HEADER = re.compile(rf"^{_WEEKDAY}\b.*\d\s*هـ|\d\s*هـ.*\s(?:{_AGENCIES})$|رقم العدد")
+_CAPTION_START = re.compile(r"^\(?(?:صورة|الصورة|صور|بالصور|بالفيديو|فيديو|شاهد|أرشيفية|ارشيفية)\b|"
+                            r"^\((?:عدسة|تصوير|أرشيف|ارشيف)\s*[/:]")  # "(عدسة/ أحمد المغلوث)"
 _CAPTION_CREDIT = re.compile(r"\(([^()]{2,60})\)$")
-_CAPTION_TRAILER = re.compile(rf"\s[|\-–—ـ]\s*(?:{_AGENCIES}|[A-Za-z][A-Za-z .]{{1,30}})$")  # "… | AFP", "… - رويترز"
+_LATIN_AGENCIES = r"AFP|Reuters|AP|EPA|Getty Images|Getty|Anadolu|DPA|Xinhua|Shutterstock"
+_CAPTION_TRAILER = re.compile(rf"\s[|\-–—ـ]\s*(?:{_AGENCIES}|{_LATIN_AGENCIES})$")  # "… | AFP", "… - رويترز"
+# a dateline under a headline, the sign of a new article: it names an agency or a paper's (city)
+_DATELINE = re.compile(rf"(?:{_AGENCIES})|^«[^»]+»\s*\(|/|\+")
 _BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^[^+]{{2,30}}\+\s*(?:{_AGENCIES})$|^\S+(?:\s+\S+)?\s*[-–—ـ:/]\s*(?:{_AGENCIES})$|"
                      rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—ـ-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
 
 # Between a headline and its text, "أنقرة: سعيد عبد الرازق" and "مراسل سكاي نيوز عربية في القامشلي" are bylines.
-_BYLINE_BEFORE_TEXT = re.compile(r"^[^\s:]+:\s*\S+(?:\s\S+){0,3}$|^(?:مراسل|مراسلة|محرر|محررة|كتبت?)\s")
+_BYLINE_BEFORE_TEXT = re.compile(r"^(?:مراسل|مراسلة|محرر|محررة)\s")
 
 MAX_HEADING_WORDS = 20
 SHORT_HEADING_WORDS = 3  # a heading this short before an article's first paragraph is a site name or section label
@@ -172,12 +179,13 @@ def _kind(c: str) -> str:
     if n <= 40 and (_FURNITURE_START.match(c) or _FURNITURE_IN.search(c)
                     or (any(h in c for h in _PROMPT_HINTS) and _PROMPT.search(c))):
         return "furniture"
-    if n <= 12 and ("/" in c or "›" in c or ">" in c) and \
-            (n <= 4 and _SLASHED.match(c) or " › " in c or " > " in c):
-        return "furniture"  # "City/ Agency", "Section/ Sub", breadcrumbs
-    if n <= 20 and (n <= 8 or "هـ" in c and _HIJRI.search(c) or "رقم العدد" in c) and not _TERMINAL.search(c) \
-            and _DATE.search(c) and any(ch.isdigit() for ch in c):
-        return "furniture"  # a dateline, or a paper's header: weekday, Hijri and Gregorian dates, issue number
+    if n <= 12 and ("›" in c or ">" in c) and (c.count(" › ") + c.count(" > ") >= 2 or c.startswith("الرئيسية")):
+        return "furniture"  # breadcrumbs
+    if c[-1] not in _TERMINAL_CHARS:
+        if n <= 5 and _NUMERIC_DATE.search(c) or n <= 8 and _DATE.search(c) and any(w.isdigit() for w in c.split()):
+            return "furniture"  # a dateline
+        if n <= 20 and ("هـ" in c or "رقم العدد" in c) and _DATED_HEADER.search(c):
+            return "furniture"
     bare = c.rstrip(_CLOSERS)  # closing quotes and brackets do not hide a sentence end
     terminal = bool(bare) and bare[-1] in _TERMINAL_CHARS
     if not terminal and n <= 40:
@@ -367,14 +375,20 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
                 return False
         return False
 
-    def byline_follows(i: int) -> bool:
-        """The heading at i has a dateline or byline right below it ("دمشق - سكاي نيوز عربية")."""
+    def dateline_follows(i: int) -> bool:
+        """The heading at i has a dateline right below it: an agency's or a paper's ("دمشق - سكاي نيوز
+        عربية", «الشرق الأوسط» (واشنطن)), not a quote or a reader's signature ("أم هاني - الرياض.")."""
         nxt = next(w.content_after(i), None)
-        return nxt is not None and nxt.kind == "byline"
+        return nxt is not None and nxt.kind == "byline" and nxt.key[-1] not in _TERMINAL_CHARS \
+            and _DATELINE.search(nxt.key) is not None
+
+    def furniture_follows(i: int) -> bool:
+        nxt = next(w.content_after(i), None)
+        return nxt is not None and nxt.kind in ("furniture", "byline")
 
     def bodies_follow(i: int, in_block: bool) -> int:
         """Body lines below the heading at i (up to 2), not counting past another heading in a
-        related-articles or comments block."""
+        related-articles block."""
         key, found = w.get(i).key, 0
         for n, ln in enumerate(w.content_after(i)):
             if n >= 14 or ln.kind in ("related", "comments", "separator"):
@@ -390,6 +404,7 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
     b = _Builder()
     seen_bodies: dict[str, int] = {}
     in_related = in_comments = False
+    furnished = False  # furniture (a breadcrumb, a dateline) seen since the article's title
     blank_run = 0
     after_separator = False
     i = -1
@@ -406,12 +421,13 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
         boundary_sign = gap >= 2 or after_separator
         after_separator = ln.kind == "separator"
         if ln.kind in ("separator", "furniture", "byline"):
+            furnished = True
             continue
         if ln.kind == "related":
             in_related = True
             continue
         if ln.kind == "comments":
-            in_comments = True
+            in_comments = bool(b.paras)  # a comment count next to the date, above the text, is furniture
             continue
         if b.title is not None and ln.key == b.title.key:
             continue  # the title shown again by the page layout
@@ -420,15 +436,20 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
             before_text = b.open and b.title is not None and not b.paras  # between a headline and its text
             if not b.open and b.count == 0 and title_line:
                 done = b.start(ln)
-            elif before_text and _words(ln.key) > SHORT_HEADING_WORDS >= _words(b.title.key):
-                b.title = ln  # the page opened with the site's name or a section label; this is the headline
-            elif split_articles and (boundary_sign or in_comments or repeated_title(i)
-                                     or (byline_follows(i) and not before_text)) \
-                    and bodies_follow(i, in_related or in_comments) >= 2:
+                furnished = False
+            elif before_text and _words(ln.key) > SHORT_HEADING_WORDS >= _words(b.title.key) \
+                    and (furnished or furniture_follows(i)) and (gap or furnished):
+                # the page opened with the site's name or a section label, set apart from the headline by
+                # page furniture (a breadcrumb, a dateline) above or below the headline; this is the headline
+                b.title = ln
+            elif split_articles and (boundary_sign or repeated_title(i) or (gap and dateline_follows(i)
+                                                                             and not before_text)) \
+                    and bodies_follow(i, in_related) >= 2:
                 done = b.start(ln)
-                in_related = in_comments = False
-            elif before_text and (_words(ln.key) <= SHORT_HEADING_WORDS + 1 or _BYLINE_BEFORE_TEXT.match(ln.key)):
-                pass  # a site name, section label or byline between the headline and the text
+                in_related = in_comments = furnished = False
+            elif before_text and (_BYLINE_BEFORE_TEXT.match(ln.key)
+                                  or _words(ln.key) <= SHORT_HEADING_WORDS and furniture_follows(i)):
+                pass  # a correspondent's line, or a site name or section label above the dateline
             elif in_related or in_comments or w.repeats(i) > 1:
                 pass  # teaser titles, repeated captions, comments
             else:

@@ -59,7 +59,7 @@ FURNITURE = ["TT", "+ الخط -", "دلالات", "يمكنكم الآن متا
              "الرياض - واس", "-----------------------",
              # from pages of outlets the seeds do not cover
              "إسطنبول/ الأناضول", "بغداد ـ الصباح الجديد", "الجزيرة نت + وكالات", "لندن - «القدس العربي»:",
-             "الرئيسية › أخبار › سياسة", "تركيا/ سياسة", "تويتر", "واتساب | انسخ الرابط", "شارك هذا المقال",
+             "الرئيسية › أخبار › سياسة", "تويتر", "واتساب | انسخ الرابط", "شارك هذا المقال",
              "الوسوم: تركيا، روسيا، صواريخ إس-400، حلف الناتو",
              "اقرأ أيضاً: واشنطن ترسل تعزيزات عسكرية إلى قاعدة عين الأسد غرب العراق",
              "الاثنين - 13 شوال 1439 هـ - 25 يونيو 2018 مـ رقم العدد [ 14454]",
@@ -81,6 +81,16 @@ def test_page_furniture_is_not_content(line):
     ("حراك الريف بالمغرب يدعو لمسيرة احتجاج في 20 يوليو/تموز", "heading"),
     ("3 - الافتقار إلى المهنية:", "body"),
     ("طهران: لا تفاوض مع واشنطن", "heading"),
+    # headlines and body lines that the first version of the rules for other outlets took for furniture
+    ("التضخم في تركيا يقفز إلى 15.8% في مايو", "heading"),
+    ("1. ممارسة الرياضة تجعل مخك أكبر", "heading"),
+    ("واشنطن/ موسكو", "heading"),
+    ("الدولار > 15 ألف ليرة", "heading"),
+    ("أنقرة تختبر مسيرة جديدة - Bayraktar Kizilelma", "heading"),
+    ("تابعوا كيف تحولت المعابر الحدودية إلى خط مواجهة بين الجيشين", "heading"),
+    ("تحديث: ارتفاع عدد القتلى إلى 12 في هجوم على نقطة حدودية", "heading"),
+    ("ووصل وزير الداخلية إلى البصرة في 12 شوال 1436 هـ وسط إجراءات أمنية مشددة على المنافذ الحدودية", "heading"),
+    ("الأكثر تداولاً", "heading"),
 ])
 def test_content_that_resembles_furniture_is_kept(line, kind):
     assert line_kind(line) == kind
@@ -108,14 +118,20 @@ def test_a_messy_page_from_an_outlet_the_seeds_do_not_cover():
     assert [p.text[:12] for p in arts[1].paragraphs] == ["أعلنت وزيرة ", "وقالت إن الق"]
 
 
-def test_a_short_heading_before_the_text_is_a_site_name_unless_it_is_the_only_headline():
+def test_a_short_heading_above_the_headline_is_a_site_name_only_where_page_furniture_says_so():
     body = "وقال المسؤول إن الحدود مع تركيا مغلقة أمام المهربين منذ يومين.\nوأضاف أن الحرس في حالة تأهب.\n"
-    [a] = segment("عنب بلدي\n\nاتهامات للجيش التركي باستخدام غاز في عفرين\n\n" + body)
-    assert a.title == "اتهامات للجيش التركي باستخدام غاز في عفرين" and len(a.paragraphs) == 2
-    [a] = segment("اتهامات للجيش التركي باستخدام غاز في عفرين\nبي بي سي عربي\n" + body)
-    assert a.title == "اتهامات للجيش التركي باستخدام غاز في عفرين" and len(a.paragraphs) == 2
+    headline = "اتهامات للجيش التركي باستخدام غاز في عفرين"
+    [a] = segment(f"عنب بلدي\n\n{headline}\n\nعنب بلدي – خاص\n" + body)  # a dateline below the headline
+    assert a.title == headline and len(a.paragraphs) == 2
+    [a] = segment(f"الجزيرة نت\nالرئيسية › أخبار › سياسة\n\n{headline}\n\n" + body)  # a breadcrumb above it
+    assert a.title == headline and len(a.paragraphs) == 2
     [a] = segment("تركيا تقصف عفرين\n\n" + body)
     assert a.title == "تركيا تقصف عفرين" and len(a.paragraphs) == 2
+    # a short headline with the author's name or a subtitle below it keeps its place
+    [a] = segment("حدود بلا حراس\nد. عبدالله بن موسى الطاير\n\n" + body)
+    assert a.title == "حدود بلا حراس" and a.paragraphs[0].text == "د. عبدالله بن موسى الطاير"
+    [a] = segment("رحيل أمير الكويت\nالكويت تعلن الحداد 40 يوما وتعطيل الدوائر الرسمية\n\n" + body)
+    assert a.title == "رحيل أمير الكويت" and len(a.paragraphs) == 3
 
 
 @pytest.mark.parametrize("line", ["دلالات", "إضغط هنا للإشتراك", "TT"])
