@@ -8,14 +8,14 @@ no sentence-final punctuation) or body text.
 
 A heading starts a new article when there is a sign of a page boundary (two or
 more blank lines or a rule line before it, the title repeated after page
-furniture, a byline right below it, or a comments block before it) *and* at least
-two body paragraphs follow it. A "related articles" block is skipped until such an
-article start or until body text resumes (two body lines in a row); a comments block
-until the next article. Before an article's first paragraph, a heading of a few words
-is a site name or section label: it gives way to the headline below it, or is
-dropped below the headline. Every other content line after an article's title is one
-of its paragraphs; offsets point into the text exactly as decoded, so
-`text[p.start:p.end] == p.text`.
+furniture, or a blank line before it and an agency's or paper's dateline right
+below it) *and* at least two body paragraphs follow it. A "related articles" block
+is skipped until such an article start or until body text resumes (two body lines
+in a row); a reader-comments block, once the article has text, until the next
+article. A short first heading set apart from the headline by page furniture is a
+site name or section label, and gives way to the headline. Every other content line
+after an article's title is one of its paragraphs; offsets point into the text
+exactly as decoded, so `text[p.start:p.end] == p.text`.
 """
 
 from __future__ import annotations
