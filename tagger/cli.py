@@ -186,17 +186,10 @@ def _warn_taxonomy_drift(model_topics: list[str]) -> None:
     trained, or removed). Classifying goes on with the model's topics; a missing or broken
     taxonomy file is not classify's business."""
     from .paths import default_taxonomy
-    from .taxonomy import load_taxonomy
+    from .taxonomy import drift
 
-    try:
-        path = default_taxonomy()
-        topics = [t.id for t in load_taxonomy(path)] if path.is_file() else None
-    except (TaggerError, OSError):
-        topics = None
-    if not topics:
-        return
-    untrained = [t for t in topics if t not in model_topics]
-    dropped = [t for t in model_topics if t not in topics]
+    path = default_taxonomy()
+    untrained, dropped = drift(model_topics, path)
     try:
         path = path.resolve().relative_to(Path.cwd())
     except ValueError:

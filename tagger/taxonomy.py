@@ -45,3 +45,16 @@ def load_taxonomy(path: str | Path) -> list[Topic]:
         seen.add(item["id"])
         topics.append(Topic(item["id"], item["name"], item["description"]))
     return topics
+
+
+def drift(model_topics: list[str], path: str | Path) -> tuple[list[str], list[str]]:
+    """(topics of the taxonomy at `path` the model was not trained on, topics the model tags that
+    the taxonomy no longer has). A missing or unreadable taxonomy gives ([], []): classifying goes on
+    with the model's own topics."""
+    try:
+        topics = [t.id for t in load_taxonomy(path)] if Path(path).is_file() else []
+    except (BadTaxonomy, OSError):
+        topics = []
+    if not topics:
+        return [], []
+    return [t for t in topics if t not in model_topics], [t for t in model_topics if t not in topics]
