@@ -177,7 +177,7 @@ def _kind(c: str) -> str:
     if n <= 8 and (_BYLINE.match(c) or (c[-1] == ":" and "«" in c and _BYLINE.match(c.rstrip(" :")))):
         return "byline"  # also "لندن - «القدس العربي»:"
     if n <= 40 and (_FURNITURE_START.match(c) or _FURNITURE_IN.search(c)
-                    or (any(h in c for h in _PROMPT_HINTS) and _PROMPT.search(c))):
+                    or (n <= 25 and any(h in c for h in _PROMPT_HINTS) and _PROMPT.search(c))):
         return "furniture"
     if n <= 12 and ("›" in c or ">" in c) and (c.count(" › ") + c.count(" > ") >= 2 or c.startswith("الرئيسية")):
         return "furniture"  # breadcrumbs
@@ -189,7 +189,7 @@ def _kind(c: str) -> str:
     bare = c.rstrip(_CLOSERS)  # closing quotes and brackets do not hide a sentence end
     terminal = bool(bare) and bare[-1] in _TERMINAL_CHARS
     if not terminal and n <= 40:
-        if _CAPTION_START.match(c) or _CAPTION_TRAILER.search(c):
+        if _CAPTION_START.match(c) or _CAPTION_TRAILER.search(c, max(0, len(c) - 40)):
             return "furniture"
         credit = _CAPTION_CREDIT.search(c)
         if credit and len(credit.group(1).split()) <= 6 and n > len(credit.group(1).split()) + 1:
