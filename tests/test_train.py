@@ -151,3 +151,64 @@ def test_the_promotion_rule_is_the_librarys(seed_model, tmp_path):
     assert better.decision == "promoted" and better.kept is None  # a version already holds the same weights
     out = save_and_promote(result(0.0), default, out=tmp_path / "try")
     assert out.decision == "saved" and out.saved_to == tmp_path / "try" and (tmp_path / "try" / "meta.json").exists()
+
+
+# -- what the metrics and the choices rest on, checked against computations done by hand ----------
+
+def _seed_set():
+    from tagger.training import load_training_set
+
+    return load_training_set(ROOT / "labels" / "seeds.jsonl", ROOT / "labels" / "taxonomy.json")
+
+
+def test_train_keeps_the_best_setting_of_its_search():
+    from tagger.training import train
+
+    result = train(ROOT / "labels" / "seeds.jsonl", grid=[("word", 1.0), ("char", 30.0), ("word+char", 10.0)],
+                   n_splits=3)
+    search = result.meta["cv"]["search"]
+    best = max(search, key=lambda s: s["macro_f1"])
+    assert result.meta["cv"]["macro_f1"] == best["macro_f1"] == max(s["macro_f1"] for s in search)
+    assert (result.model.features, result.model.C) == (best["features"], best["C"])
+    assert len({s["macro_f1"] for s in search}) > 1  # the settings do differ, so the choice matters
+
+
+def test_each_fold_is_cut_at_a_threshold_tuned_on_the_other_folds_only():
+    """Honest metrics: a threshold tuned on the fold it cuts would reward knowing the answers."""
+    from tagger.training import best_threshold, cv_metrics, folds, prf
+
+    ts = _seed_set()
+    test_folds = folds(ts, 3)
+    rng = np.random.default_rng(0)
+    p = np.clip(ts.y * 0.35 + rng.random(ts.y.shape) * 0.65, 0, 1)  # informative but noisy scores
+    got = cv_metrics(ts, p, test_folds)
+    by_hand = np.zeros_like(ts.y, dtype=bool)
+    cheat = np.zeros_like(ts.y, dtype=bool)
+    for test in test_folds:
+        rest = np.array([i for i in range(len(ts.texts)) if i not in set(test)])
+        for j in range(ts.y.shape[1]):
+            by_hand[test, j] = p[test, j] >= best_threshold(ts.y[rest, j], p[rest, j])
+            cheat[test, j] = p[test, j] >= best_threshold(ts.y[:, j], p[:, j])
+    for j, t in enumerate(ts.topics):
+        assert got["per_topic"][t.id] == prf(ts.y[:, j], by_hand[:, j])
+    assert any(prf(ts.y[:, j], cheat[:, j]) != prf(ts.y[:, j], by_hand[:, j]) for j in range(ts.y.shape[1]))
+
+
+def test_the_current_model_is_refitted_only_on_what_it_was_trained_on():
+    """The promotion comparison refits the current recipe, in each fold, on the paragraphs the
+    current model learned from: refitting it on every label would credit it with the new ones."""
+    from tagger.model import TopicModel
+    from tagger.training import SEED, folds, oof_proba
+
+    ts = _seed_set()
+    test_folds = folds(ts, 3)
+    mask = np.arange(len(ts.texts)) % 3 != 0  # the current model knew two thirds of the paragraphs
+    got = oof_proba(ts, "word", 10.0, test_folds, trainable=mask)
+    ids = [t.id for t in ts.topics]
+    want = np.zeros(ts.y.shape)
+    for test in test_folds:
+        train = np.array([i for i in range(len(ts.texts)) if i not in set(test) and mask[i]])
+        m = TopicModel(ids, features="word", C=10.0, seed=SEED).fit([ts.texts[i] for i in train], ts.y[train])
+        want[test] = m.predict_proba([ts.texts[i] for i in test])
+    assert np.allclose(got, want, atol=1e-6)
+    assert not np.allclose(got, oof_proba(ts, "word", 10.0, test_folds), atol=1e-3)
