@@ -786,3 +786,14 @@ def test_a_session_is_set_up_by_the_library_without_a_terminal(seed_model, tmp_p
     s.queue.close()
     with pytest.raises(InputNotFound, match="typo.jsonl: no such file"):
         open_session([str(tmp_path / "typo.jsonl")], labels, tmp_path / "s.jsonl", tax, seed_model)
+
+
+def test_a_long_queue_keeps_its_best_items_when_trimmed(monkeypatch):
+    """Past 2 x KEEP items the queue keeps its KEEP best: on a real corpus that happens within minutes."""
+    import tagger.active as active
+
+    monkeypatch.setattr(active, "KEEP", 3)
+    scores = {str(k): [0.5 - k / 40, 0, 0, 0] for k in range(10)}  # "0" sits on the boundary: the best
+    q = Queue(cands(*scores), FixedModel(scores), "uncertain")
+    q.fill()
+    assert [it.candidate.text for it in q][:3] == ["0", "1", "2"]

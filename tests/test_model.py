@@ -226,3 +226,21 @@ def test_a_model_whose_settings_are_of_the_wrong_type_is_refused_on_load(seed_mo
     (d / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(BadModel, match="not a usable tagger model"):
         TopicModel.load(d)
+
+
+def test_a_topic_with_no_positive_label_is_never_tagged():
+    """Right after a topic is added, it has no positive label: its constant score must be low."""
+    y = Y.copy()
+    y[:, 3] = 0
+    m = TopicModel(TOPICS, features="word", C=10).fit(TEXTS, y)
+    assert not m.predict(TEXTS)[:, 3].any() and (m.predict_proba(TEXTS)[:, 3] < 0.01).all()
+    assert m.predict(TEXTS)[:, 0].any()
+
+
+def test_model_from_an_older_tagger_is_refused_with_what_to_do(fitted, tmp_path):
+    d = fitted.save(tmp_path / "m")
+    meta = json.loads((d / "meta.json").read_text())
+    meta["format_version"] = 1
+    (d / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(BadModel, match="older tagger.*tagger train"):
+        TopicModel.load(d)
