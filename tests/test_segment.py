@@ -96,7 +96,8 @@ def test_content_that_resembles_furniture_is_kept(line, kind):
     assert line_kind(line) == kind
 
 
-@pytest.mark.parametrize("line", ["مقالات مقترحة", "الأكثر قراءة اليوم", "قد يهمك أيضاً", "اختيارات المحرر", "مرتبط"])
+@pytest.mark.parametrize("line", ["مقالات مقترحة", "الأكثر قراءة اليوم", "قد يهمك أيضاً", "اختيارات المحرر", "مرتبط",
+                                  "اقرأ أيضاً:", "مقالات ذات صلة:"])
 def test_related_block_markers(line):
     assert line_kind(line) == "related"
 
@@ -172,3 +173,31 @@ def test_crlf_offsets():
 
 def test_empty_and_whitespace_text_have_no_articles():
     assert segment("") == [] and segment(" \n\t\n") == []
+
+
+def test_chunks_cut_between_cr_and_lf_segment_as_the_whole_text():
+    """A 1 MiB read can end between the \\r and the \\n of a Windows line end: still one line end."""
+    from tagger.segment import iter_articles, iter_lines
+
+    body = "وقال المسؤول إن الحدود مع تركيا مغلقة أمام المهربين منذ يومين."
+    text = (f"عنوان الخبر الأول\r\n\r\n{body}\r\n{body[:-1]} أيضا.\r\n\r\n"  # one blank line: no new article
+            f"عنوان فرعي داخل الخبر\r\nوأضاف أن الحرس في حالة تأهب.\r\nوأكد أن التعزيزات وصلت.\r\n")
+    whole = segment(text)
+    assert len(whole) == 1
+    for cut in [m for m in range(len(text)) if text[m - 1:m] == "\r"]:
+        assert list(iter_articles(iter_lines([text[:cut], text[cut:]]))) == whole, cut
+
+
+def test_a_very_long_line_is_kept_to_its_last_character():
+    sentence = "وقال المسؤول إن قوات حرس الحدود أحبطت محاولة تسلل جديدة الليلة الماضية. "
+    text = "عنوان الخبر\n\n" + sentence * 400 + "وأضاف أن التحقيق مستمر"
+    [a] = segment(text)
+    assert a.paragraphs[-1].end == len(text) and a.paragraphs[-1].text.endswith("التحقيق مستمر")
+
+
+def test_a_short_line_repeated_on_the_page_is_dropped_and_a_paragraph_kept_once():
+    teaser = "العراق يعزز قواته على الحدود"  # a heading, not a caption: only its repetition marks it
+    body = "وقال المسؤول إن الحدود مع تركيا مغلقة أمام المهربين منذ يومين."
+    text = f"عنوان الخبر هنا\n\n{teaser}\n{body}\n{teaser}\nوأضاف أن الحرس في حالة تأهب.\n"
+    [a] = segment(text)
+    assert [p.text for p in a.paragraphs] == [body, "وأضاف أن الحرس في حالة تأهب."]
