@@ -75,3 +75,28 @@ def test_load_model_loads_again_a_model_retrained_into_the_same_directory(seed_m
     m.thresholds_ = np.full(len(m.topics), 0.42, dtype=np.float32)
     m.save(d)
     assert np.allclose(load_model(d).thresholds_, 0.42)
+
+
+def test_an_articles_score_is_the_higher_of_its_whole_text_and_its_best_paragraph(seed_model):
+    """The README's rule for article tags, recomputed from the model's parts: the whole article is
+    its title's and paragraphs' n-gram counts summed, scored as one text."""
+    from scipy import sparse
+
+    from tagger import classify_file, load_model
+    from tagger.features import Counts
+
+    m = load_model(seed_model)
+    whole_won = para_won = 0
+    for seed in SEEDS:
+        for art in classify_file(seed, m):
+            texts = [p.text for p in art.paragraphs]
+            raw = m.raw_counts([art.title, *texts]).to_scipy()
+            summed = sparse.csr_matrix(raw.sum(axis=0))
+            whole = m.proba_counts(m.sublinear(Counts(summed.indptr, summed.indices, summed.data, raw.shape[1])))[0]
+            best = m.predict_proba(texts).max(axis=0)
+            for j, t in enumerate(m.topics):
+                assert abs(art.scores[t] - max(whole[j], best[j])) <= 1e-4, (seed.name, art.article, t)
+                assert (t in art.labels) == (max(whole[j], best[j]) >= m.thresholds_[j])
+                whole_won += whole[j] > best[j] + 0.01
+                para_won += best[j] > whole[j] + 0.01
+    assert whole_won and para_won  # both sides of the rule decide somewhere in the seeds
