@@ -284,3 +284,40 @@ def test_labels_of_a_topic_no_longer_in_the_taxonomy_are_named(runner, tmp_path,
     r = runner.invoke(app, [*cmd, "--labels", str(f)])
     assert r.exit_code == 0
     assert f"Warning: labels maritime_security are not topics of the taxonomy; {fate}" in r.stderr
+
+
+def test_an_undone_decision_is_neither_exported_nor_counted(runner, tmp_path):
+    """An undo line takes back the annotator's decision: it is not a 'no topic' answer."""
+    kept = LabelRecord("فقرة عن الحدود بقيت كما هي", ("border_security",), annotator="a")
+    undone = LabelRecord("فقرة تراجع عنها المعلق", ("arms_deals",), annotator="a")
+    recs = [kept, undone, LabelRecord(undone.text, (), annotator="a", action="undo")]
+    st = label_stats(recs, TOPICS)
+    assert st["annotators"]["a"]["paragraphs"] == 1 and st["annotators"]["a"]["arms_deals"] == 0
+    f = tmp_path / "l.jsonl"
+    append(f, recs)
+    r = runner.invoke(app, ["labels", "export", "--to", "csv", "--labels", str(f)])
+    assert r.exit_code == 0 and kept.text in r.stdout and undone.text not in r.stdout
+
+
+def test_explain_shows_what_pulls_a_score_down_and_word_pairs_span_both_words():
+    texts = ["صفقة صواريخ للجيش", "صفقة طائرات للجيش", "عرض عسكري للجيش", "مناورات عسكرية للجيش"] * 4
+    y = np.array([[int("صفقة" in t), 0, 0, 0] for t in texts])
+    m = TopicModel(TOPICS, features="word", C=100).fit(texts, y)
+    text = "عرض عسكري يتضمن صفقة صواريخ"
+    [e] = explain(m, text, ["arms_deals"])
+    assert e.down and all(f.weight < 0 for f in e.down)
+    assert any(f.feature == "w:عرض" for f in e.down)
+    pair = next(f for f in e.up + e.down if f.feature == "w:صفقه صواريخ")
+    s, t = pair.spans[0]
+    assert text[s:t] == "صفقة صواريخ"
+
+
+def test_explain_shares_add_up_to_the_logit_for_character_n_grams_too():
+    """A character n-gram met in several words, or a column shared by two n-grams, is split among them."""
+    texts = ["صفقة صواريخ للجيش", "صفقة طائرات للجيش", "عرض عسكري للجيش", "مناورات عسكرية للجيش"] * 4
+    y = np.array([[int("صفقة" in t), 0, 0, 0] for t in texts])
+    m = TopicModel(TOPICS, features="word+char", C=100, n_features=2**10).fit(texts, y)  # small: collisions
+    text = "صفقة صفقات عرض عسكري للجيش الجديد"
+    [e] = explain(m, text, ["arms_deals"])
+    logit = m.decision_function([text])[0, 0]
+    assert sum(w for _, _, w in e.words) == pytest.approx(logit - e.intercept, abs=1e-3)

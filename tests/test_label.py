@@ -797,3 +797,24 @@ def test_a_long_queue_keeps_its_best_items_when_trimmed(monkeypatch):
     q = Queue(cands(*scores), FixedModel(scores), "uncertain")
     q.fill()
     assert [it.candidate.text for it in q][:3] == ["0", "1", "2"]
+
+
+def test_a_near_copy_of_a_paragraph_labeled_before_the_session_is_not_asked(tmp_path, monkeypatch):
+    """The README promises it for labels already in labels/, not only for what a session shows."""
+    from tagger.session import open_session
+
+    monkeypatch.setenv("TAGGER_MODEL", str(tmp_path / "no-model"))  # no model: only the filters order
+
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"id": str(k), "title": "عنوان", "text": t}, ensure_ascii=False) + "\n"
+                            for k, t in enumerate([NEAR_A2, NEAR_B])), encoding="utf-8")
+    labels = [tmp_path / "done.jsonl"]
+    append(labels[0], [LabelRecord(NEAR_A, ("arms_deals",), group="old")])
+    s = open_session([str(pool)], labels, tmp_path / "s.jsonl", ROOT / "labels" / "taxonomy.json")
+    try:
+        asked = []
+        while (item := s.queue.pop(timeout=30)) is not None:
+            asked.append(item.candidate.text)
+    finally:
+        s.queue.close()
+    assert asked == [NEAR_B] and s.queue.passed_over == 1
