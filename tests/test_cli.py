@@ -452,3 +452,34 @@ def test_a_new_topic_is_compared_on_the_topics_both_models_have(runner, tmp_path
     meta = json.loads((sorted((home / "models" / "versions").iterdir())[-1] / "meta.json").read_text())
     shared = sum(meta["cv"]["per_topic"][t]["f1"] for t in TOPICS) / 4
     assert f"macro-F1 {shared:.3f} against" in said
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_paragraph_records_of_a_jsonl_corpus_carry_their_articles_id(runner, seed_model, tmp_path, jobs):
+    corpus = tmp_path / "c.jsonl"
+    text = SEEDS[2].read_text(encoding="utf-8")
+    corpus.write_text("".join(json.dumps({"id": f"x{k}", "title": "عنوان", "text": text}, ensure_ascii=False) + "\n"
+                              for k in range(3)), encoding="utf-8")
+    r = runner.invoke(app, ["classify", str(corpus), "--level", "paragraph", "-f", "jsonl", "-m", str(seed_model),
+                            "--jobs", jobs, "--partition-size", "1"])
+    assert r.exit_code == 0, r.output
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(recs) > 3 and {x["id"] for x in recs} == {"x0", "x1", "x2"}
+    ids = [x["id"] for x in recs]
+    assert ids == sorted(ids) and ids.count("x0") == ids.count("x2") == len(recs) // 3  # in order, each article whole
+
+
+def test_a_dask_run_whose_counts_differ_exits_1(runner, seed_model, monkeypatch):
+    import tagger.parallel as parallel
+    from tagger.parallel import DaskSummary
+
+    monkeypatch.setattr(parallel, "classify_dask", lambda *a, **k: DaskSummary(1, 7, 6, 6, ()))
+    r = runner.invoke(app, ["classify", str(SEEDS[0]), "--dask", "tcp://h:1", "-m", str(seed_model)])
+    assert r.exit_code == 1 and "7 articles in, 6 records out" in r.stderr
+
+
+def test_an_import_with_labels_of_unknown_topics_exits_1(runner, tmp_path):
+    f = tmp_path / "in.csv"
+    f.write_text("text,labels\nفقرة عن موضوع غير معروف في التصنيف,piracy\n", encoding="utf-8")
+    r = runner.invoke(app, ["labels", "import", str(f), "--from", "csv", "--store", str(tmp_path / "s.jsonl")])
+    assert r.exit_code == 1 and "1 with unknown topics" in r.stderr

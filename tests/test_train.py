@@ -212,3 +212,23 @@ def test_the_current_model_is_refitted_only_on_what_it_was_trained_on():
         want[test] = m.predict_proba([ts.texts[i] for i in test])
     assert np.allclose(got, want, atol=1e-6)
     assert not np.allclose(got, oof_proba(ts, "word", 10.0, test_folds), atol=1e-3)
+
+
+def test_review_finds_a_paragraph_whose_label_lacks_a_topic_the_model_is_sure_of(tmp_path):
+    """Both kinds of likely mistake: a topic missing from a label, and a topic given where none is."""
+    from tagger.labelstore import LabelRecord, append
+    from tagger.training import disagreements
+
+    places = ["زاخو", "سنجار", "قنديل", "عفرين", "منبج", "كركوك", "دهوك", "أربيل", "القامشلي", "حلب",
+              "الرقة", "الموصل", "تلعفر", "جرابلس", "عين العرب", "رأس العين", "الحسكة", "الباب"]
+    recs = []
+    for k, place in enumerate(places):
+        recs.append(LabelRecord(f"قصفت المدفعية التركية مواقع حزب العمال الكردستاني قرب {place} أمس.",
+                                ("kurdish_groups",), group=f"k{k}"))
+        recs.append(LabelRecord(f"افتتح المحافظ معرضا للكتاب في {place} بحضور جمهور كبير أمس.", (), group=f"n{k}"))
+    missing, extra = recs[0], recs[3]
+    recs[0] = LabelRecord(missing.text, (), group=missing.group)  # the topic forgotten
+    recs[3] = LabelRecord(extra.text, ("kurdish_groups",), group=extra.group)  # a topic given by mistake
+    append(tmp_path / "l.jsonl", recs)
+    topics, th, items = disagreements([tmp_path / "l.jsonl"], ROOT / "labels" / "taxonomy.json", "word", 10.0, 0.3)
+    assert {d.record.text for d in items[:2]} == {missing.text, extra.text}
