@@ -818,3 +818,52 @@ def test_a_near_copy_of_a_paragraph_labeled_before_the_session_is_not_asked(tmp_
     finally:
         s.queue.close()
     assert asked == [NEAR_B] and s.queue.passed_over == 1
+
+
+def _run_keys(tmp_path, keys, **kw):
+    """tagger label's loop without a terminal: scripted keys, a console that writes to a string."""
+    from rich.console import Console
+
+    from tagger.session import run
+
+    model = FixedModel({t: [0.9 - 0.1 * k, 0.1, 0.1, 0.1] for k, t in enumerate("abcd")})
+    q = Queue(cands(*"abcd"), model, "uncertain")
+    q.fill()
+    store = tmp_path / "s.jsonl"
+    claims = Claims(store)
+    it = iter(keys)
+    stats = run(q, TOPICS, store, "t1", Console(file=io.StringIO(), width=120), lambda: next(it),
+                claims=claims, **kw)
+    return stats, store, claims
+
+
+def test_undo_brings_back_the_decision_with_its_topics_and_the_paragraph_on_screen_comes_next(tmp_path):
+    stats, store, claims = _run_keys(tmp_path, ["2", "\r", "u", "\r", "s", "q"])
+    first = stored(store)[0]["text"]
+    assert [(r["text"], r["labels"], r["action"]) for r in stored(store)] == [
+        (first, ["arms_deals", "border_security"], "label"), (first, [], "undo"),
+        (first, ["arms_deals", "border_security"], "label")]  # Enter after u saved the topics shown again
+    assert (stats.decided, stats.undone, stats.skipped) == (1, 1, 1)
+    lines = [json.loads(x) for x in (tmp_path / "s.jsonl.claims").read_text().splitlines()[1:]]
+    released = [c["hash"] for c in lines if c.get("release")]
+    taken = [c["hash"] for c in lines if not c.get("release")]
+    assert len(released) == 2 and released[0] == taken[1]  # the skip released the paragraph that came back
+    assert set(released) == set(taken[1:])  # the one on screen at q is released too
+
+
+def test_a_refresh_comes_every_n_decisions_not_after_each(tmp_path):
+    import threading
+
+    calls = []
+    done = threading.Event()
+
+    def retrain():
+        calls.append(1)
+        done.set()
+        return None
+
+    _run_keys(tmp_path, ["0", "0", "q"], retrain_every=3, retrain=retrain)
+    assert calls == []
+    (tmp_path / "again").mkdir()
+    _run_keys(tmp_path / "again", ["0", "0", "0", "q"], retrain_every=3, retrain=retrain)
+    assert done.wait(10) and calls == [1]
