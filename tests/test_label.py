@@ -867,3 +867,22 @@ def test_a_refresh_comes_every_n_decisions_not_after_each(tmp_path):
     (tmp_path / "again").mkdir()
     _run_keys(tmp_path / "again", ["0", "0", "0", "q"], retrain_every=3, retrain=retrain)
     assert done.wait(10) and calls == [1]
+
+
+def test_the_terminal_is_restored_after_the_session_even_when_it_fails():
+    import termios
+
+    master, slave = os.openpty()
+    try:
+        with os.fdopen(slave, "rb", buffering=0, closefd=False) as tty_in:
+            before = termios.tcgetattr(slave)
+            with pytest.raises(RuntimeError):
+                with raw_keys(tty_in) as read_key:
+                    assert termios.tcgetattr(slave) != before  # cbreak while the session runs
+                    os.write(master, "ب".encode())
+                    assert read_key() == "ب"
+                    raise RuntimeError("a failed save")
+            assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
