@@ -886,3 +886,23 @@ def test_the_terminal_is_restored_after_the_session_even_when_it_fails():
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_an_append_waits_for_the_lock_another_writer_holds(tmp_path):
+    """Two sessions on one store: the lock, not O_APPEND alone, keeps a decision's line whole
+    (a line is written in parts when it is long, and a reader sees whole lines only)."""
+    import fcntl
+    import threading
+
+    store = tmp_path / "s.jsonl"
+    append(store, [])
+    fd = os.open(store, os.O_WRONLY | os.O_APPEND)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another session mid-write
+    t = threading.Thread(target=append, args=(store, [LabelRecord("فقرة", ())]))
+    t.start()
+    t.join(0.5)
+    assert t.is_alive() and store.read_text() == ""  # waiting, nothing written
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    t.join(10)
+    assert not t.is_alive() and len(stored(store)) == 1
