@@ -906,3 +906,13 @@ def test_an_append_waits_for_the_lock_another_writer_holds(tmp_path):
     os.close(fd)
     t.join(10)
     assert not t.is_alive() and len(stored(store)) == 1
+
+
+def test_a_corrupt_corpus_among_the_sources_is_reported_and_the_rest_read(tmp_path):
+    bad = tmp_path / "broken.jsonl.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00" + os.urandom(200))  # a gzip header, then noise
+    errors = []
+    got = list(iter_candidates([str(bad), POOL], on_error=errors.append))
+    assert len(errors) == 1 and "broken.jsonl.gz" in str(errors[0])
+    assert len(got) == len(list(iter_candidates([POOL])))
+    assert all(c.source.get("url", "").startswith("seeds/") for c in got)  # provenance keeps the record's url
