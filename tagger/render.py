@@ -1,11 +1,27 @@
-"""Rich renderings for people at a terminal. Only the CLI imports this module."""
+"""Rich renderings for people at a terminal: classify's tables, explain's shading, and the
+label session's screen. The CLI and the session import this module; the rest of the library
+does not."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from .records import TaggedArticle
+
+if TYPE_CHECKING:
+    from .active import Item, Queue
+    from .pool import ReadProgress
+    from .session import Stats
+
+HELP = ("[bold]1-{n}[/] toggle a topic · [bold]Enter[/] accept · [bold]0[/] no topic · [bold]s[/] skip · "
+        "[bold]u[/] undo · [bold]q[/] quit · [bold]?[/] help")
 
 
 def _tags(labels, scores, sep: str = "\n") -> Text:
@@ -160,3 +176,61 @@ def stats_tables(st: dict) -> list[Table]:
         kappa.caption = ("No paragraph is labeled by two annotators here, so there is no kappa; "
                          "an agreement study gives it, e.g. tagger labels stats -l labels/agreement")
     return [counts, kappa]
+
+
+def scoring_line(queue: Queue, read: ReadProgress | None) -> Table:
+    """How far scoring the pool has got: a bar of the input read, and the paragraphs scored."""
+    grid = Table.grid(padding=(0, 1))
+    if queue.done:
+        grid.add_row(Text(f"pool: all {queue.scored:,} paragraphs scored; the best of them are asked first"
+                          + (f" · {queue.passed_over} near-copies passed over" if queue.passed_over else ""),
+                          style="dim"))
+        return grid
+    frac = read.fraction if read is not None else None
+    note = Text(f"{queue.scored:,} paragraphs scored so far; the best of these are asked first"
+                + (f" · {queue.passed_over} near-copies passed over" if queue.passed_over else ""), style="dim")
+    if frac is None:
+        grid.add_row(note)
+    else:
+        grid.add_row(ProgressBar(total=100, completed=100 * frac, width=24), Text(f"{frac:.0%} of the pool read ·"),
+                     note)
+    return grid
+
+
+def screen(item: Item, selected: set[str], topics: Sequence[str], thresholds: Sequence[float] | None,
+           stats: Stats, rtl: bool, width: int, store: Path, scoring: Table | None = None) -> Group:
+    """The session screen for one item."""
+    c = item.candidate
+    body_width = max(30, width - 6)
+
+    def para(text: str, style: str) -> Text:
+        return Text("\n".join(rtl_lines(text, body_width, rtl)), style=style, justify="right" if rtl else "left")
+
+    parts = [Text("\n".join(rtl_lines(c.title or "(untitled)", body_width, rtl)), style="bold",
+                  justify="right" if rtl else "left")]
+    if c.before:
+        parts.append(para(c.before, "dim"))
+    parts.append(Panel(para(c.text, "bold white"), border_style="cyan"))
+    if c.after:
+        parts.append(para(c.after, "dim"))
+    where = ", ".join(f"{k}={v}" for k, v in c.source.items() if k in ("file", "corpus", "id", "paragraph"))
+    parts.append(Text(where, style="dim"))
+    rows = Text()
+    for k, t in enumerate(topics):
+        mark = "[x]" if t in selected else "[ ]"
+        known = thresholds is not None and thresholds[k] < float("inf")
+        score = f"{item.proba[k]:.2f}" if len(item.proba) > k and (known or thresholds is None) else "  — "
+        th = f" (threshold {thresholds[k]:.2f})" if known else " (not in the model yet)" if thresholds else ""
+        rows.append(f" {mark} {k + 1} {t:<18} {score}{th}\n", style="bold green" if t in selected else "")
+    parts.append(rows)
+    status = (f"{stats.decided} labeled · {stats.skipped} skipped · {stats.undone} undone this session"
+              f" · store {store}")
+    if stats.retrains:
+        status += f" · model refreshed {stats.retrains}×"
+    parts.append(Text(status, style="dim"))
+    if scoring is not None:
+        parts.append(scoring)
+    parts.append(Text.from_markup(HELP.format(n=len(topics))))
+    if stats.message:
+        parts.append(Text(stats.message, style="yellow"))
+    return Group(*parts)

@@ -248,7 +248,8 @@ def test_review_shows_a_topic_nobody_has_labeled_as_unknown_to_the_model(tmp_pat
     from rich.console import Console
 
     from tagger.active import Item
-    from tagger.session import Stats, screen
+    from tagger.render import screen
+    from tagger.session import Stats
     from tagger.training import disagreements
 
     _, tax = with_drones(tmp_path)
