@@ -229,6 +229,9 @@ def train(
     previous = current_meta(default)
     baseline = baseline_of(default)
     try:
+        if out is not None and out.resolve() != default.resolve():
+            from .model import check_model_folder
+            check_model_folder(out)  # before training, not after it
         result = run(labels or [default_labels_dir()], taxonomy or default_taxonomy(), n_splits=folds,
                      warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline)
         done = save_and_promote(result, default, out, force, previous, baseline)

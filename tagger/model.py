@@ -229,9 +229,11 @@ class TopicModel:
     # -- persistence ------------------------------------------------------------------------------
     def save(self, directory: str | Path, meta: dict | None = None, files: dict[str, str] | None = None) -> Path:
         """Write the model to `directory` atomically (a temporary sibling renamed into place), with
-        `files` (name → text) beside it."""
+        `files` (name → text) beside it. `directory` must be new, empty, or a tagger model: anything
+        else there (a file, a folder of labels) is refused, never replaced."""
         self._check_fitted()
         directory = Path(directory)
+        check_model_folder(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
         try:
@@ -292,6 +294,25 @@ class TopicModel:
         model.meta_ = meta
         model.path_ = directory
         return model
+
+
+def check_model_folder(directory: Path) -> None:
+    """Raise `BadOutput` unless `directory` is missing, an empty folder, or a tagger model."""
+    from .errors import BadOutput
+
+    if not directory.exists() and not directory.is_symlink():
+        return
+    if not directory.is_dir():
+        raise BadOutput(f"{directory} is a file, not a model folder; give a new folder for the model")
+    if next(directory.iterdir(), None) is None:
+        return
+    try:
+        is_model = json.loads((directory / META).read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        is_model = False
+    if not is_model:
+        raise BadOutput(f"{directory} holds files that are not a tagger model; a model would replace them, so "
+                        "give a new or empty folder")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

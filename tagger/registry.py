@@ -85,7 +85,15 @@ def save_and_promote(result: TrainResult, default: Path, out: Path | None = None
                      previous: dict | None = None, baseline: Baseline | None = None) -> Outcome:
     """Save a trained model: to `out` if given (nothing else happens), else as a new version beside
     `default` (in `default.parent / "versions"`), which then replaces `default` by the rule above.
-    `previous` and `baseline` describe the default as it was before training."""
+    `previous` and `baseline` describe the default as it was before training (read from `default`
+    when not given). An `out` that is the default's own folder goes through the rule too."""
+    from .training import baseline_of
+
+    if out is not None and Path(out).resolve() == Path(default).resolve():
+        out = None
+    if out is None:
+        previous = previous if previous is not None else current_meta(default)
+        baseline = baseline if baseline is not None else baseline_of(default)
     dest = out or new_version(default.parent / "versions")
     try:
         result.model.save(dest, result.meta, files=result.files())

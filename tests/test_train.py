@@ -232,3 +232,39 @@ def test_review_finds_a_paragraph_whose_label_lacks_a_topic_the_model_is_sure_of
     append(tmp_path / "l.jsonl", recs)
     topics, th, items = disagreements([tmp_path / "l.jsonl"], ROOT / "labels" / "taxonomy.json", "word", 10.0, 0.3)
     assert {d.record.text for d in items[:2]} == {missing.text, extra.text}
+
+
+def test_train_output_never_replaces_a_folder_of_labels_or_a_file(runner, tmp_path):
+    """--output into the folder the labels are in used to delete them, with exit 0."""
+    from tagger.cli import app
+
+    labels = tmp_path / "mine"
+    labels.mkdir()
+    (labels / "a.jsonl").write_bytes((ROOT / "labels" / "seeds.jsonl").read_bytes())
+    (tmp_path / "afile").write_text("x")
+    for out, says in ((labels, "holds files that are not a tagger model"), (tmp_path / "afile", "is a file")):
+        r = runner.invoke(app, ["train", "--labels", str(labels), "--taxonomy", str(ROOT / "labels" / "taxonomy.json"),
+                                "--output", str(out)])
+        assert r.exit_code == 1 and says in r.stderr and "fitting" not in r.stderr  # refused before training
+    assert (labels / "a.jsonl").read_bytes() == (ROOT / "labels" / "seeds.jsonl").read_bytes()
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_promotion_reads_the_default_it_would_replace_when_not_told(seed_model, tmp_path):
+    """From Python, save_and_promote(result, default) must not replace a better default unasked."""
+    import copy
+
+    from tagger.model import TopicModel
+    from tagger.registry import current_meta, save_and_promote
+    from tagger.training import TrainResult
+
+    model = TopicModel.load(seed_model)
+    default = tmp_path / "models" / "default"
+    model.save(default, model.meta_)
+    meta = copy.deepcopy(model.meta_)
+    meta["cv"]["macro_f1"] = model.meta_["cv"]["macro_f1"] - 0.2
+    meta["cv"].pop("previous", None)
+    worse = TrainResult(model, meta, ())
+    assert save_and_promote(worse, default).decision == "worse"
+    assert save_and_promote(worse, default, out=default).decision == "worse"  # -o the default: the same rule
+    assert current_meta(default)["cv"]["macro_f1"] == model.meta_["cv"]["macro_f1"]
