@@ -50,8 +50,7 @@ _RELATED = re.compile(
     re.I,
 )
 # A reader-comments block: skipped, whatever its lines look like, until the next article starts.
-_COMMENTS = re.compile(r"^التعليقات(?:\s*\(\d+\))?$|^تعليقات القراء$|^(?:اترك|أضف|اضف|اكتب)\s+(?:تعليقا|تعليقاً|تعليقك|تعليق)$|"
-                       r"^\d+\s+(?:تعليق|تعليقات)$")
+_COMMENTS = re.compile(r"^التعليقات(?:\s*\(\d+\))?$|^تعليقات القراء$|^(?:اترك|أضف|اضف|اكتب)\s+(?:تعليقا|تعليقاً|تعليقك|تعليق)$")
 # Page furniture, as patterns that match at the start of a (cleaned) line and patterns found
 # anywhere in it: kept apart, because one alternation mixing `^` and unanchored branches is
 # tried at every position of every line (7x slower).
@@ -59,7 +58,7 @@ _FURNITURE_AT_START = (
     # font-size and sharing controls, tag-list labels, "more" links
     r"\+?\s*الخط\s*-?$", r"(?:تكبير|تصغير|حجم)\s+الخط",
     r"(?:دلالات|الوسوم|وسوم|كلمات مفتاحية|كلمات دالة|شارك|شارك الخبر|مشاركة|طباعة|حفظ|إعلان|"
-    r"أرسل لصديق|تعليقات|[.…]*\s*المزيد)$",
+    r"أرسل لصديق|تعليقات|\d+\s+تعليقا?ت?|[.…]*\s*المزيد)$",
     # tag lists ("الوسوم: تركيا، روسيا"), teasers ("اقرأ أيضاً: <headline>"), photo credits
     r"(?:ال)?(?:دلالات|وسوم|كلمات المفتاحية|كلمات مفتاحية|كلمات الدالة|كلمات دالة|علامات|مواضيع|هاشتاغ|tags)\s*:",
     rf"(?:اقرأ|إقرأ|اقرا|شاهد|طالع|تابع)\s+(?:{_ALSO}|المزيد)\s*[:\-–—]", r"(?:للمزيد|المزيد)\s*:",
@@ -78,7 +77,7 @@ _FURNITURE_AT_START = (
     r"(?:نُ?شر|تاريخ النشر|تاريخ الإضافة|آخر تحديث|تحديث|محدث)(?:\s+(?:في|بتاريخ))?\s*:\s*(?:\d|ال(?:سبت|أحد|احد|"
     r"اثنين|إثنين|ثلاثاء|أربعاء|اربعاء|خميس|جمعة))",
     # click, subscription and app prompts
-    r"[إا]ضغط هنا", r"انقر هنا", r"اشترك", r"تابعونا", r"للتواصل", r"حمّ?ل تطبيق",
+    r"[إا]ضغط هنا", r"انقر هنا", r"اشترك(?:وا)?(?:\s|$)", r"تابعونا", r"للتواصل", r"حمّ?ل تطبيق",
     # agency wrap-ups, reprint credits
     r"[/\s\-–]*[اإ]نتهى[/\s\-–.]*$",
     r"\*+\s*(?:نقلا|نقلاً|خدمة|بالاتفاق|خاص)",
@@ -429,7 +428,8 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
             in_related = True
             continue
         if ln.kind == "comments":
-            in_comments = bool(b.paras)  # a comment count next to the date, above the text, is furniture
+            # a comments block below an article's text; a marker above it, or in a corpus record, is furniture
+            in_comments = split_articles and len(b.paras) >= 2
             continue
         if b.title is not None and ln.key == b.title.key:
             continue  # the title shown again by the page layout

@@ -201,3 +201,29 @@ def test_a_short_line_repeated_on_the_page_is_dropped_and_a_paragraph_kept_once(
     text = f"عنوان الخبر هنا\n\n{teaser}\n{body}\n{teaser}\nوأضاف أن الحرس في حالة تأهب.\n"
     [a] = segment(text)
     assert [p.text for p in a.paragraphs] == [body, "وأضاف أن الحرس في حالة تأهب."]
+
+
+BODY4 = ["قال مسؤولون عراقيون إن القوات الأمنية عززت انتشارها على طول الحدود مع إيران بعد سلسلة من الهجمات.",
+         "وأضافوا أن وحدات إضافية من حرس الحدود وصلت إلى المنطقة خلال الأيام الماضية لتأمين المعابر.",
+         "وتعهدت الحكومة بمواصلة العمليات حتى تأمين كامل الشريط الحدودي ومنع تسلل المسلحين.",
+         "وأعلنت وزارة الدفاع التركية أن مقاتلاتها استهدفت مواقع لحزب العمال الكردستاني شمالي العراق."]
+
+
+@pytest.mark.parametrize("marker", ["التعليقات", "2 تعليقات"])
+def test_a_comments_marker_below_the_lead_does_not_drop_the_article(marker):
+    """A comment count or marker under the first paragraph, as some pages show, is furniture."""
+    [a] = segment(f"العراق يعزز قواته على الحدود\n\n{BODY4[0]}\n\n{marker}\n\n" + "\n\n".join(BODY4[1:]) + "\n")
+    assert [p.text for p in a.paragraphs] == BODY4
+
+
+def test_a_corpus_record_never_skips_text_after_a_comments_marker():
+    from tagger.segment import segment_record
+
+    rec = segment_record(f"{BODY4[0]}\n{BODY4[1]}\nالتعليقات\n{BODY4[2]}\n{BODY4[3]}", "عنوان")
+    assert [p.text for p in rec.paragraphs] == BODY4
+
+
+@pytest.mark.parametrize("line,kind", [("اشترك في نشرتنا البريدية", "furniture"), ("اشتركوا الآن", "furniture"),
+                                       ("اشتركت القوات العراقية والتركية في مناورات على الحدود.", "body")])
+def test_subscribe_prompts_but_not_sentences_that_begin_with_the_verb(line, kind):
+    assert line_kind(line) == kind
