@@ -7,9 +7,10 @@ UTF-8 with a few damaged bytes (a cut download, one stray byte) stays UTF-8: aro
 first error nearly all non-ASCII bytes form valid UTF-8, as they never do in
 Windows-1256 text. The damaged bytes are read as U+FFFD and counted
 (`Source.replaced`), so that the user is told. A UTF-8 file with passages in
-Windows-1256 (pasted from an older page) is mostly valid UTF-8 all the same: its
-invalid runs are read as Windows-1256, and counted. UTF-16 without a BOM is
-recognised by its text, not refused as binary.
+Windows-1256 (pasted from an older page) is mostly valid UTF-8 all the same: such
+input is read line by line, a line that is mostly not UTF-8 as Windows-1256
+(`Source.legacy_lines`). UTF-16 without a BOM is recognised by its text, not refused
+as binary.
 
 Text in another Arabic code page (ISO-8859-6, MacArabic) also decodes as Windows-1256,
 into mojibake full of accented Latin letters; such input is refused with a clear error
@@ -63,16 +64,21 @@ class Source:
         """Bytes that could not be decoded and were read as U+FFFD, so far."""
         return getattr(self.chunks, "replaced", 0)
 
+    @property
+    def legacy_lines(self) -> int:
+        """Lines of a UTF-8 input that were in Windows-1256 and read as such, so far."""
+        return getattr(self.chunks, "legacy_lines", 0)
+
     def damage(self) -> str | None:
         """What to tell the user about bytes that did not decode, once the chunks are read."""
-        if not self.replaced:
-            return None
-        n = self.replaced
-        if getattr(self.chunks, "errors", None) == "cp1256":
-            return (f"{self.name}: UTF-8 with passages in Windows-1256, the older Arabic code page ({n} "
-                    f"run{'s' * (n > 1)} of bytes not valid UTF-8, read as Windows-1256); check them in the output")
-        return (f"{self.name}: {n} byte sequence{'s' * (n > 1)} not valid {self.encoding.upper()}, "
-                "read as U+FFFD; the rest is tagged")
+        said = []
+        if n := self.legacy_lines:
+            said.append(f"{self.name}: UTF-8 with {n} line{'s' * (n > 1)} in Windows-1256, the older Arabic code "
+                        f"page, read as such; check {'them' if n > 1 else 'it'} in the output")
+        if n := self.replaced:
+            said.append(f"{self.name}: {n} byte sequence{'s' * (n > 1)} not valid {self.encoding.upper()}, "
+                        "read as U+FFFD; the rest is tagged")
+        return "; ".join(said) or None
 
 
 def sniff(head: bytes, name: str = "-") -> str | None:
@@ -136,28 +142,11 @@ def _count_and_replace(e: UnicodeDecodeError) -> tuple[str, int]:
     return "\ufffd", e.end
 
 
-def _count_and_read_as_cp1256(e: UnicodeDecodeError) -> tuple[str, int]:
-    """An error handler that reads a run of bytes that is not UTF-8 as Windows-1256, and counts it."""
-    _REPLACED.n += 1
-    return e.object[e.start:e.end].decode("cp1256", "replace"), e.end
-
-
 codecs.register_error("tagger-replace", _count_and_replace)
-codecs.register_error("tagger-cp1256", _count_and_read_as_cp1256)
 _HIGH = bytes(range(128, 256))
-DAMAGE_SHARE = 0.01
 # Windows-1256 Arabic read as UTF-8 has 0.1-2 % of its non-ASCII bytes in valid sequences (the seeds):
 # a file with half or more is UTF-8 with passages in Windows-1256.
 MIXED_SHARE = 0.5
-
-
-def _mostly_utf8(seen_high: int, block: bytes) -> bool:
-    """Whether UTF-8 input whose first error lies in `block` is UTF-8 with a few damaged bytes:
-    at most 1 % of its non-ASCII bytes (those read before `block`, `seen_high`, and those in it)
-    fail to decode. Windows-1256 Arabic read as UTF-8 fails on most of them."""
-    bad = block.decode("utf-8", "replace").count("\ufffd")
-    high = seen_high + len(block) - len(block.translate(None, _HIGH))
-    return bad <= max(1, DAMAGE_SHARE * high)
 
 
 def decode(data: bytes, name: str = "-") -> tuple[str, str]:
@@ -169,48 +158,85 @@ def decode(data: bytes, name: str = "-") -> tuple[str, str]:
 
 def _invalid_utf8_bytes(data: bytes) -> int:
     """How many bytes of `data` are not part of a valid UTF-8 sequence."""
-    bad = 0
-
-    def count(e: UnicodeDecodeError) -> tuple[str, int]:
-        nonlocal bad
-        bad += e.end - e.start
-        return "", e.end
-
-    codecs.register_error("tagger-count", count)
-    data.decode("utf-8", "tagger-count")
-    return bad
+    return len(data) - len(data.decode("utf-8", "ignore").encode("utf-8"))
 
 
 def _utf8_verdict(fh: BinaryIO) -> str:
-    """"strict" if the whole stream is UTF-8, "damaged" if it is UTF-8 but for a few bytes
-    (judged where the first error falls), "mixed" if at least half of its non-ASCII bytes are
-    valid UTF-8 all the same (passages in Windows-1256), else "not"."""
+    """"strict" if the whole stream is UTF-8; "lines" if it is not, but at least half of its non-ASCII
+    bytes are valid UTF-8 all the same (a few damaged bytes, or passages in Windows-1256: read line by
+    line, see `decode_line`); else "not"."""
     dec = codecs.getincrementaldecoder("utf-8")()
-    high = 0
-    block = b""
     try:
         while block := fh.read(CHUNK):
             dec.decode(block)
-            high += len(block) - len(block.translate(None, _HIGH))
         dec.decode(b"", final=True)
+        return "strict"
     except UnicodeDecodeError:
-        if _mostly_utf8(high, block):
-            return "damaged"
-        fh.seek(0)
-        high = bad = 0
-        while block := fh.read(CHUNK):  # a sequence cut at a block's end counts as invalid: a few bytes
-            high += len(block) - len(block.translate(None, _HIGH))
-            bad += _invalid_utf8_bytes(block)
-        return "mixed" if high and bad <= (1 - MIXED_SHARE) * high else "not"
-    return "strict"
+        pass
+    fh.seek(0)
+    high = bad = 0
+    while block := fh.read(CHUNK):  # a sequence cut at a block's end counts as invalid: a few bytes
+        high += _high_bytes(block)
+        bad += _invalid_utf8_bytes(block)
+    return "lines" if _mostly_valid(bad, high) else "not"
+
+
+def _high_bytes(data: bytes) -> int:
+    """How many bytes of `data` are not ASCII."""
+    return len(data) - len(data.translate(None, _HIGH))
+
+
+def _mostly_valid(bad: int, high: int) -> bool:
+    """Whether UTF-8 input with `bad` invalid bytes among `high` non-ASCII ones is UTF-8 all the same:
+    Windows-1256 Arabic read as UTF-8 has 98-99.9 % of its non-ASCII bytes invalid (the seeds)."""
+    return high > 0 and bad <= (1 - MIXED_SHARE) * high
+
+
+def decode_line(line: bytes) -> tuple[str, int, bool]:
+    """One line of a UTF-8 input that is not all UTF-8: (its text, sequences read as U+FFFD, whether it
+    was read as Windows-1256). A line most of whose non-ASCII bytes fail is a passage in Windows-1256,
+    read whole as such (some of its byte pairs are valid UTF-8 by chance: an Arabic letter and a
+    comma); a line with a few bad bytes is UTF-8 with damage."""
+    try:
+        return line.decode("utf-8"), 0, False
+    except UnicodeDecodeError:
+        pass
+    high = _high_bytes(line)
+    bad = _invalid_utf8_bytes(line)
+    if bad >= 4 and bad > MIXED_SHARE * high:  # a word or more, not a stray or cut byte
+        return line.decode("cp1256", "replace"), 0, True
+    _REPLACED.n = 0
+    text = line.decode("utf-8", "tagger-replace")
+    return text, _REPLACED.n, False
 
 
 class _Decoded:
-    """The decoded text of a binary stream in chunks; with `errors="replace"`, counts in
-    `replaced` the characters it had to replace."""
+    """The decoded text of a binary stream in chunks. With `errors="replace"`, counts in `replaced`
+    the characters it had to replace; with `errors="lines"` (UTF-8 that is not all UTF-8), decodes
+    line by line (`decode_line`), counting also the lines read as Windows-1256 in `legacy_lines`."""
 
     def __init__(self, fh: BinaryIO, enc: str, first: bytes = b"", errors: str = "strict") -> None:
         self.fh, self.enc, self.first, self.errors, self.replaced = fh, enc, first, errors, 0
+        self.legacy_lines = 0
+
+    def _lines(self) -> Iterator[str]:
+        rest = b""
+        block = self.first or self.fh.read(CHUNK)
+        while True:
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)  # whole lines now, the rest at the end
+            done, rest = data[:cut], data[cut:]
+            if done:
+                out = []
+                for line in done.splitlines(keepends=True):
+                    text, bad, legacy = decode_line(line)
+                    self.replaced += bad
+                    self.legacy_lines += legacy
+                    out.append(text)
+                yield "".join(out)
+            if not block:
+                return
+            block = self.fh.read(CHUNK)
 
     def _decode(self, dec, block: bytes, final: bool = False) -> str:
         _REPLACED.n = 0
@@ -219,7 +245,10 @@ class _Decoded:
         return text
 
     def __iter__(self) -> Iterator[str]:
-        errors = {"replace": "tagger-replace", "cp1256": "tagger-cp1256"}.get(self.errors, self.errors)
+        if self.errors == "lines":
+            yield from self._lines()
+            return
+        errors = "tagger-replace" if self.errors == "replace" else self.errors
         dec = codecs.getincrementaldecoder(self.enc)(errors=errors)
         block = self.first
         while True:
@@ -263,7 +292,7 @@ def read_source(path: Path) -> Source:
                 fh.seek(0)
                 verdict = _utf8_verdict(fh)
                 enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
-                errors = {"damaged": "replace", "mixed": "cp1256"}.get(verdict, "strict")
+                errors = verdict if verdict == "lines" else "strict"
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -282,14 +311,10 @@ def read_stream(stream: BinaryIO, name: str = "-") -> Source:
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
             enc = "utf-8"
         except UnicodeDecodeError:
-            high = len(head) - len(head.translate(None, _HIGH))
-            if _mostly_utf8(0, head):
-                enc = "utf-8"
-            elif _invalid_utf8_bytes(head) <= (1 - MIXED_SHARE) * high:
-                return Source(name, "utf-8", _Decoded(stream, "utf-8", head, errors="cp1256"))
-            else:
-                enc = legacy_encoding(head[:65536], name)
-    return Source(name, enc, _Decoded(stream, enc, head, errors="replace"))
+            enc = "utf-8" if _mostly_valid(_invalid_utf8_bytes(head), _high_bytes(head)) \
+                else legacy_encoding(head[:65536], name)
+    # UTF-8 is read line by line: a passage in Windows-1256 later in the stream is read as such
+    return Source(name, enc, _Decoded(stream, enc, head, errors="lines" if enc == "utf-8" else "replace"))
 
 
 def expand(paths: list[str]) -> Iterator[Path | str | InputNotFound]:

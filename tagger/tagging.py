@@ -118,11 +118,19 @@ def classify_text(text: str, source: str = "-", model: TopicModel | None = None,
     return list(tag_stream(iter_articles(iter_lines([text])), source, model, model_name))
 
 
-def classify_file(path: str | Path, model: TopicModel | None = None, model_name: str = "default") -> list[TaggedArticle]:
-    """Read, decode and tag one file (UTF-8, UTF-16 or Windows-1256)."""
+def classify_file(path: str | Path, model: TopicModel | str | Path | None = None,
+                  model_name: str = "default") -> list[TaggedArticle]:
+    """Read, decode and tag one file (UTF-8, UTF-16 or Windows-1256); `model` is a `TopicModel`, a
+    model directory or None (the default). Bytes that did not decode are told as a `UserWarning`."""
+    import warnings
+
     src = read_source(Path(path))
-    model = model or load_model()
-    return list(tag_stream(iter_articles(iter_lines(src.chunks)), src.name, model, model_name))
+    if not isinstance(model, TopicModel):
+        model = load_model(model)
+    out = list(tag_stream(iter_articles(iter_lines(src.chunks)), src.name, model, model_name))
+    if damage := src.damage():
+        warnings.warn(damage, stacklevel=2)
+    return out
 
 
 def classify_records(records: Iterable[dict | str], model: TopicModel | None = None, source: str = "-",

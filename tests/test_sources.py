@@ -3,10 +3,12 @@ import io
 
 import pytest
 
+from conftest import ROOT
 from tagger.errors import BadEncoding, BadInput, InputNotFound
 from tagger.sources import decode, iter_sources, read_source, read_stream, Source
 
 TEXT = "إيران والعراق يعززان أمن الحدود\r\nوقال المسؤول إن «الحدود» آمنة.\n"
+SEEDS_TEXT = (ROOT / "seeds" / "002_c4ed5918ed66c263.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("data,enc", [
@@ -157,7 +159,20 @@ def test_utf8_with_a_passage_in_windows_1256_reads_each_in_its_own_encoding(tmp_
     (tmp_path / "m.txt").write_bytes(data)
     for name, src in (("m", read_source(tmp_path / "m.txt")), ("-", read_stream(io.BytesIO(data)))):
         assert src.encoding == "utf-8" and src.text == TEXT * 20 + pasted + TEXT
-        assert src.replaced > 0 and "UTF-8 with passages in Windows-1256" in src.damage()
+        assert src.legacy_lines == 1 and src.replaced == 0 and "UTF-8 with 1 line in Windows-1256" in src.damage()
+
+
+def test_one_pasted_sentence_in_a_long_file_and_letters_before_a_comma_are_read_right(tmp_path):
+    """Under 1 % of a long file's bytes, a passage was taken for damage and read as U+FFFD; and in
+    Windows-1256 a letter before «،» or «»» forms a valid UTF-8 pair, which was read as a Latin letter."""
+    pasted = "وقال المتحدث، في بيان رسمي، إن «الحدود» مغلقة؛ فهل تفتح قريبا؟\n"
+    page = SEEDS_TEXT.rstrip("\n") + "\n"
+    text = page * 12 + pasted + page
+    data = (page * 12).encode("utf-8") + pasted.encode("cp1256") + page.encode("utf-8")
+    assert len(pasted.encode("cp1256")) < 0.01 * len(data)
+    (tmp_path / "m.txt").write_bytes(data)
+    for src in (read_source(tmp_path / "m.txt"), read_stream(io.BytesIO(data))):
+        assert src.text == text and src.legacy_lines == 1 and src.replaced == 0
 
 
 @pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be"])
