@@ -227,3 +227,14 @@ def test_a_corpus_record_never_skips_text_after_a_comments_marker():
                                        ("اشتركت القوات العراقية والتركية في مناورات على الحدود.", "body")])
 def test_subscribe_prompts_but_not_sentences_that_begin_with_the_verb(line, kind):
     assert line_kind(line) == kind
+
+
+def test_a_long_line_of_share_words_is_classified_at_once():
+    """The share-bar pattern could split each space two ways, doubling the time with every word: a
+    complexity guard, not a speed target (the bound is a thousand times the time it takes)."""
+    import time
+
+    line = " ".join(["تويتر", "فيسبوك", "واتساب"] * 8) + " الآن"  # the old pattern: about a minute
+    start = time.perf_counter()
+    assert line_kind(line) in ("heading", "body")
+    assert time.perf_counter() - start < 2.0
