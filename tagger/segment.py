@@ -92,7 +92,7 @@ _FURNITURE_ANYWHERE = (  # unanchored alternations only: they are joined with "|
     r"تمثل رأي (?:كاتبها|كتابها)|لا (?:يمكنه|يمكنها|نستطيع) التأكد|حقوق النشر محفوظة",
 )
 # Cookie banners, newsletter and comment-form prompts, copyright lines (short lines only).
-_PROMPT_HINTS = ("بريد", "كوكيز", "الارتباط", "محفوظة", "نشرتنا")
+_PROMPT_HINTS = ("بريد", "كوكيز", "الارتباط", "محفوظة")
 _PROMPT = re.compile(r"نستخدم (?:ملفات تعريف الارتباط|ال?كوكيز)|(?:سجّ?ل|أدخل|ادخل) بريدك|لن يتم نشر عنوان بريدك|"
                      r"جميع الحقوق محفوظة|الحقوق محفوظة ?©")
 _FURNITURE_START = re.compile("|".join(f"(?:{p})" for p in _FURNITURE_AT_START), re.I)
@@ -119,6 +119,7 @@ _BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^[
                      rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—ـ-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
 
 # Between a headline and its text, "أنقرة: سعيد عبد الرازق" and "مراسل سكاي نيوز عربية في القامشلي" are bylines.
+_HEADER_FURNITURE = re.compile(rf"›|>|^الرئيسية|\d|{_WEEKDAY}")  # breadcrumbs, dates and times
 _BYLINE_BEFORE_TEXT = re.compile(r"^(?:مراسل|مراسلة|محرر|محررة)\s")
 
 MAX_HEADING_WORDS = 20
@@ -169,7 +170,7 @@ def _kind(c: str) -> str:
         return "separator"
     if not _ARABIC.search(c):
         return "furniture"
-    n = c.count(" ") + 1  # words: a cleaned line has single spaces
+    n = _words(c)
     if n <= 6:
         if _RELATED.match(c.rstrip(" :.")):
             return "related"
@@ -422,7 +423,8 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
         boundary_sign = gap >= 2 or after_separator
         after_separator = ln.kind == "separator"
         if ln.kind in ("separator", "furniture", "byline"):
-            furnished = True
+            # a breadcrumb or a dateline marks a page's header; a photo caption does not
+            furnished = furnished or ln.kind == "byline" or _HEADER_FURNITURE.search(ln.key) is not None
             continue
         if ln.kind == "related":
             in_related = True

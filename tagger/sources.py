@@ -98,21 +98,22 @@ def sniff(head: bytes, name: str = "-") -> str | None:
 
 
 def _bomless_utf16(head: bytes) -> str | None:
-    """"utf-16-le" or "utf-16-be" if `head` reads in it as Arabic text: no control character but
-    line breaks and tabs, spaces between words, and most letters Arabic. Else None."""
+    """"utf-16-le" or "utf-16-be" if `head` reads in it as text: no control character but line
+    breaks and tabs, spaces between words, and most letters Arabic or Latin (a text with no Arabic
+    is then told so, not refused as binary). Else None."""
     import unicodedata
 
-    head = head[: len(head) // 2 * 2]
     for enc in ("utf-16-le", "utf-16-be"):
-        try:
-            text = head.decode(enc)
+        try:  # not final: the sample may end inside a character (a surrogate pair cut in two)
+            text = codecs.getincrementaldecoder(enc)().decode(head, final=False)
         except UnicodeDecodeError:
             continue
         if any(unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs") and c not in "\n\r\t" for c in text):
             continue
         letters = [c for c in text if c.isalpha()]
         arabic = sum("\u0600" <= c <= "\u06ff" for c in letters)
-        if " " in text and letters and arabic >= len(letters) / 2:
+        latin = sum(c.isascii() for c in letters)
+        if " " in text and letters and max(arabic, latin) >= len(letters) / 2:
             return enc
     return None
 

@@ -238,3 +238,9 @@ def test_a_long_line_of_share_words_is_classified_at_once():
     start = time.perf_counter()
     assert line_kind(line) in ("heading", "body")
     assert time.perf_counter() - start < 2.0
+
+
+def test_a_photo_caption_under_a_short_headline_does_not_make_it_a_site_name():
+    lead = "قالت مصادر أمنية إن الحدود شهدت هدوءا حذرا منذ أيام"  # no final full stop: a heading by form
+    [a] = segment(f"حدود بلا حراس\n(صورة أرشيفية)\n{lead}\n\n" + "\n\n".join(BODY4) + "\n")
+    assert a.title == "حدود بلا حراس" and a.paragraphs[0].text == lead

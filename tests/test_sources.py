@@ -182,3 +182,12 @@ def test_utf16_without_a_bom_is_read_not_refused_as_binary(tmp_path, enc):
     assert (src.encoding, src.text) == (enc, TEXT)
     assert decode(TEXT.encode(enc)) == (TEXT, enc)
 
+
+
+def test_utf16_without_a_bom_cut_inside_a_character_or_without_arabic_is_read(tmp_path):
+    emoji_at_the_cut = "كلمة " * 6553 + "بب" + "😀" + " نص عربي\n"  # the 64 KiB sample ends inside the emoji
+    (tmp_path / "e.txt").write_bytes(emoji_at_the_cut.encode("utf-16-le"))
+    assert read_source(tmp_path / "e.txt").text == emoji_at_the_cut
+    english = "The minister said the border talks went well.\n"
+    (tmp_path / "en.txt").write_bytes(english.encode("utf-16-le"))
+    assert read_source(tmp_path / "en.txt").text == english  # then classify says: no Arabic text
