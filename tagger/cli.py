@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import InputNotFound, Notice, TaggerError
+from .errors import Notice, TaggerError
 
 app = typer.Typer(
     help="Tag Arabic news articles and their paragraphs by topic.",
@@ -219,7 +219,7 @@ def train(
 
     Example: tagger train --labels labels/
     """
-    from .paths import default_labels_dir, default_model_dir, default_taxonomy
+    from .paths import default_model_dir
     from .registry import current_meta, save_and_promote
     from .render import metrics_table
     from .training import baseline_of
@@ -232,7 +232,7 @@ def train(
         if out is not None and out.resolve() != default.resolve():
             from .model import check_model_folder
             check_model_folder(out)  # before training, not after it
-        result = run(labels or [default_labels_dir()], taxonomy or default_taxonomy(), n_splits=folds,
+        result = run(labels or None, taxonomy, n_splits=folds,
                      warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline)
         done = save_and_promote(result, default, out, force, previous, baseline)
     except TaggerError as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import numbers
 import os
 import shutil
 import tempfile
@@ -58,13 +59,16 @@ class TopicModel:
                  n_features: int = 2**18, seed: int = 0) -> None:
         if features not in FEATURE_SETS:
             raise ValueError(f"features must be one of {FEATURE_SETS}, not {features!r}")
-        if isinstance(C, bool) or not isinstance(C, (int, float)) or not C > 0:
+        if isinstance(C, bool) or not isinstance(C, numbers.Real) or not C > 0:
             raise ValueError(f"C must be a positive number, not {C!r}")
-        if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
+        if isinstance(n_features, bool) or not isinstance(n_features, numbers.Integral) or n_features < 1:
             raise ValueError(f"n_features must be a positive integer, not {n_features!r}")
+        if isinstance(topics, str):
+            raise ValueError(f"topics must be a list of topic ids, not the string {topics!r}")
+        topics = topics if isinstance(topics, list) else list(topics)  # a list given is kept, as clone() wants
         if not all(isinstance(t, str) for t in topics):
             raise ValueError("topics must be strings")
-        self.topics = topics if isinstance(topics, list) else list(topics)  # kept as given, as clone() wants
+        self.topics = topics
         self.features = features
         self.C = C
         self.n_features = n_features
@@ -76,7 +80,13 @@ class TopicModel:
                 "n_features": self.n_features, "seed": self.seed}
 
     def set_params(self, **params) -> "TopicModel":
-        self.__init__(**{**self.get_params(), **params})
+        """New settings; a fitted model whose settings change forgets what it learned (fit it again)."""
+        new = {**self.get_params(), **params}
+        changed = new != self.get_params()
+        self.__init__(**new)
+        if changed:
+            for learned in ("idf_", "coef_", "intercept_", "thresholds_", "_table", "meta_", "path_"):
+                self.__dict__.pop(learned, None)
         return self
 
     # -- features -----------------------------------------------------------------------------

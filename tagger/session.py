@@ -251,7 +251,11 @@ def open_session(sources: Sequence[str], labels: Sequence[Path], store: Path, ta
     from .pool import iter_candidates
     from .sources import expand
 
-    missing = [e for e in expand(list(sources)) if isinstance(e, InputNotFound)]
+    from .training import _label_paths
+
+    sources = [sources] if isinstance(sources, (str, Path)) else [str(s) for s in sources]
+    labels = _label_paths(labels)  # one path or several; a missing one is an error, not an empty set
+    missing = [e for e in expand(sources) if isinstance(e, InputNotFound)]
     if missing:  # a typo in a path is told before the session opens, not after
         raise InputNotFound("; ".join(str(e) for e in missing))
     append(store, [])  # a store that cannot be written is told now, not at the first decision
@@ -291,11 +295,11 @@ def open_session(sources: Sequence[str], labels: Sequence[Path], store: Path, ta
         for h, r in decided.items():
             copies.add(r.text, h)
     queue = Queue(cands, m, strategy, positives(), seen=set(decided), seed=seed, near=copies).start()
-    retrain = None
-    if m is not None:
+    def refresh():
         from .training import refit
 
-        def retrain():
-            return for_taxonomy(refit([*labels, store], taxonomy, m.features, m.C), topics)
-    return Setup(queue, topics, guide(tax), claims, positives, retrain, read, warnings, errors)
+        return for_taxonomy(refit([*labels, store], taxonomy, m.features, m.C), topics)
+
+    return Setup(queue, topics, guide(tax), claims, positives, refresh if m is not None else None, read, warnings,
+                 errors)
 

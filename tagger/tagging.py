@@ -24,23 +24,24 @@ from .records import Article, TaggedArticle, TaggedParagraph
 from .segment import iter_articles, iter_lines, segment_record
 from .sources import read_source
 
-_MODELS: dict[tuple, TopicModel] = {}
+_MODELS: dict[str, tuple[tuple, TopicModel]] = {}  # directory -> (its meta.json's stamp, the model)
 BATCH_PARAGRAPHS = 512
 EMPTY = Article(0, "", 0, 0, ())
 
 
 def load_model(path: str | Path | None = None) -> TopicModel:
     """Load the model at `path`, or the default model; once per process while its files stay the same
-    (a model retrained into the same directory is loaded again)."""
+    (a model retrained into the same directory is loaded again). The model is shared by every caller:
+    copy it (`copy.deepcopy`) before changing it."""
     directory = Path(path) if path else default_model_dir()
     try:
         st = (directory / "meta.json").stat()
-        key: tuple = (str(directory.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
     except OSError:
         return TopicModel.load(directory)  # which says what is missing
-    if key not in _MODELS:
-        _MODELS[key] = TopicModel.load(directory)
-    return _MODELS[key]
+    key, stamp = str(directory.resolve()), (st.st_ino, st.st_mtime_ns, st.st_size)
+    if key not in _MODELS or _MODELS[key][0] != stamp:
+        _MODELS[key] = (stamp, TopicModel.load(directory))
+    return _MODELS[key][1]
 
 
 def tag_articles(articles: list[Article], source: str, model: TopicModel, model_name: str = "default",
@@ -106,9 +107,16 @@ def tag_stream(articles: Iterable[Article], source: str, model: TopicModel,
 def classify(text: str, model: TopicModel | str | Path | None = None, source: str = "-") -> list[TaggedArticle]:
     """Tag every article and paragraph of `text` with `model` (a `TopicModel`, a model directory, or
     the default model). `from tagger import classify`; `classify_file` reads a file."""
+    if not isinstance(text, str):
+        raise TypeError(f"classify() takes the text itself, not {type(text).__name__}; "
+                        "classify_file(path) reads a file")
+    if "\n" not in text and len(text) < 4096 and text.endswith((".txt", ".jsonl", ".gz")) and Path(text).is_file():
+        raise TypeError(f"classify({text!r}) would tag the file's name; classify_file(path) reads the file")
+    name = "default"
     if not isinstance(model, TopicModel):
+        name = Path(model).name if model else "default"
         model = load_model(model)
-    return classify_text(text, source, model)
+    return classify_text(text, source, model, name)
 
 
 def classify_text(text: str, source: str = "-", model: TopicModel | None = None,

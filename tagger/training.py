@@ -148,12 +148,20 @@ def _label_paths(labels: str | Path | Sequence[str | Path] | None) -> list[Path]
     return paths
 
 
+def taxonomy_for(labels: Sequence[Path]) -> Path:
+    """The taxonomy that goes with `labels`: the `taxonomy.json` of a single label folder that has
+    one, else the default (`labels/taxonomy.json`)."""
+    if len(labels) == 1 and (Path(labels[0]) / "taxonomy.json").is_file():
+        return Path(labels[0]) / "taxonomy.json"
+    return default_taxonomy()
+
+
 def load_training_set(labels: str | Path | Sequence[str | Path] | None, taxonomy: str | Path | None = None,
                       warn: Callable[[str], None] = lambda m: None) -> TrainingSet:
     """Read label files (a file, a folder or a list of them; default `labels/`), keep the latest decision
     per paragraph, check every label is a known topic of `taxonomy` (default `labels/taxonomy.json`)."""
     labels = _label_paths(labels)
-    taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
+    taxonomy = taxonomy if taxonomy is not None else taxonomy_for(labels)
     topics = load_taxonomy(taxonomy)
     ids = [t.id for t in topics]
     records, warnings = read_labels(labels)

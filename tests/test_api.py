@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SEEDS
-from tagger.errors import InputNotFound
+from tagger.errors import InputNotFound, NotFitted
 from tagger.model import TopicModel
 
 SEED_LABELS = ROOT / "labels" / "seeds.jsonl"
@@ -31,7 +31,9 @@ def test_classify_a_text_with_a_model_directory(seed_model):
 
     text = SEEDS[2].read_text(encoding="utf-8")
     got = classify(text, seed_model)
-    assert [a.to_dict() for a in got] == [a.to_dict() for a in classify_text(text, model=load_model(seed_model))]
+    assert [a.to_dict() for a in got] == [a.to_dict() for a in classify_text(text, model=load_model(seed_model),
+                                                                             model_name="seedmodel")]
+    assert got[0].model == "seedmodel"  # named after the directory, as the CLI names it
     assert got[0].paragraphs and set(got[0].labels) <= set(load_model(seed_model).topics)
 
 
@@ -100,3 +102,26 @@ def test_an_articles_score_is_the_higher_of_its_whole_text_and_its_best_paragrap
                 whole_won += whole[j] > best[j] + 0.01
                 para_won += best[j] > whole[j] + 0.01
     assert whole_won and para_won  # both sides of the rule decide somewhere in the seeds
+
+
+def test_python_callers_get_clear_errors_for_the_usual_mix_ups(seed_model):
+    from tagger import classify
+
+    with pytest.raises(TypeError, match="classify_file"):
+        classify(SEEDS[0], seed_model)  # a Path
+    with pytest.raises(TypeError, match="classify_file"):
+        classify(str(SEEDS[0]), seed_model)  # a path as a string would be tagged as text
+    with pytest.raises(ValueError, match="list of topic ids"):
+        TopicModel("abc")
+    assert TopicModel(t for t in ["a", "b"]).topics == ["a", "b"]  # a generator is read once, not consumed twice
+    assert TopicModel(["a"], C=np.int64(3), n_features=np.int64(1024)).C == 3
+
+
+def test_changing_a_fitted_models_settings_forgets_what_it_learned(seed_model):
+    m = TopicModel.load(seed_model)
+    m.set_params(C=m.C)  # the same settings: nothing forgotten
+    assert hasattr(m, "idf_")
+    m.set_params(features="word")
+    assert not hasattr(m, "idf_") and not hasattr(m, "meta_")
+    with pytest.raises(NotFitted):
+        m.predict(["نص"])

@@ -268,3 +268,34 @@ def test_promotion_reads_the_default_it_would_replace_when_not_told(seed_model, 
     assert save_and_promote(worse, default).decision == "worse"
     assert save_and_promote(worse, default, out=default).decision == "worse"  # -o the default: the same rule
     assert current_meta(default)["cv"]["macro_f1"] == model.meta_["cv"]["macro_f1"]
+
+
+def test_a_label_folder_with_its_own_taxonomy_is_trained_with_it(tmp_path):
+    """train('mydir') used the repo's labels/taxonomy.json even when mydir has its own."""
+    import json as _json
+
+    from tagger.training import load_training_set
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "a.jsonl").write_bytes((ROOT / "labels" / "seeds.jsonl").read_bytes())
+    topics = _json.loads((ROOT / "labels" / "taxonomy.json").read_text(encoding="utf-8"))
+    topics.append({"id": "piracy", "name": "قرصنة", "description": "هجمات القراصنة على السفن."})
+    (mine / "taxonomy.json").write_text(_json.dumps(topics, ensure_ascii=False), encoding="utf-8")
+    assert [t.id for t in load_training_set(mine).topics][-1] == "piracy"
+    assert [t.id for t in load_training_set([mine / "a.jsonl"]).topics][-1] == "kurdish_groups"
+
+
+def test_a_session_takes_one_label_path_and_refuses_a_missing_one(tmp_path):
+    from tagger.errors import InputNotFound
+    from tagger.session import open_session
+
+    tax = ROOT / "labels" / "taxonomy.json"
+    pool = str(ROOT / "tests" / "data" / "pool.jsonl")
+    with pytest.raises(InputNotFound, match="lbll: no such file"):
+        open_session([pool], [tmp_path / "lbll"], tmp_path / "s.jsonl", tax)
+    s = open_session(pool, str(ROOT / "labels" / "seeds.jsonl"), tmp_path / "s.jsonl", tax)  # one of each, as strings
+    try:
+        assert s.queue.pop(timeout=30) is None  # every pool paragraph is a seed paragraph, labeled already
+    finally:
+        s.queue.close()
