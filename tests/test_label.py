@@ -762,7 +762,7 @@ def test_review_opens_contradicted_labels_and_records_the_confirmation(tmp_path,
     assert rec["hash"] in before and after == before - {rec["hash"]}
 
 
-def test_a_session_is_set_up_by_the_library_without_a_terminal(seed_model, tmp_path):
+def test_a_session_is_set_up_by_the_library_without_a_terminal(seed_model, tmp_path, monkeypatch):
     """What `tagger label` does before its screen opens, from Python: the queue is ranked by the
     model, paragraphs already labeled are not in it, a broken default model is a warning."""
     from tagger.errors import InputNotFound
@@ -783,8 +783,10 @@ def test_a_session_is_set_up_by_the_library_without_a_terminal(seed_model, tmp_p
         assert s.retrain is not None and s.warnings == [] and "1 arms_deals" in s.guide
     finally:
         s.queue.close()
-    s = open_session([POOL], labels, tmp_path / "s.jsonl", tax)  # default model: found or not, never fatal
+    monkeypatch.setenv("TAGGER_MODEL", str(tmp_path / "nowhere"))  # the default model is missing: a warning
+    s = open_session([POOL], labels, tmp_path / "s.jsonl", tax)
     s.queue.close()
+    assert s.retrain is None and len(s.warnings) == 1 and "labeling without suggestions" in s.warnings[0]
     with pytest.raises(InputNotFound, match="typo.jsonl: no such file"):
         open_session([str(tmp_path / "typo.jsonl")], labels, tmp_path / "s.jsonl", tax, seed_model)
 
@@ -864,7 +866,7 @@ def test_a_refresh_comes_every_n_decisions_not_after_each(tmp_path):
         return None
 
     _run_keys(tmp_path, ["0", "0", "q"], retrain_every=3, retrain=retrain)
-    assert calls == []
+    assert not done.wait(1) and calls == []  # a refresh runs in a thread: give it time to show up
     (tmp_path / "again").mkdir()
     _run_keys(tmp_path / "again", ["0", "0", "0", "q"], retrain_every=3, retrain=retrain)
     assert done.wait(10) and calls == [1]
