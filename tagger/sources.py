@@ -61,7 +61,7 @@ class Source:
 
     @property
     def replaced(self) -> int:
-        """Bytes that could not be decoded and were read as U+FFFD, so far."""
+        """Byte sequences that could not be decoded and were read as U+FFFD, so far."""
         return getattr(self.chunks, "replaced", 0)
 
     @property
@@ -82,7 +82,8 @@ class Source:
 
 
 def sniff(head: bytes, name: str = "-") -> str | None:
-    """The encoding a BOM announces, or None; raise `BadInput` for binary data."""
+    """The encoding a BOM announces, or UTF-16 without one (`_bomless_utf16`), or None; raise `BadInput`
+    for binary data."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
