@@ -352,10 +352,15 @@ def refit(labels: Sequence[str | Path], taxonomy: str | Path, features: str, C: 
         return train(labels, taxonomy, grid=[(features, C)], n_splits=3).model
 
 
-def evaluate(model: TopicModel, labels: Sequence[str | Path], warn: Callable[[str], None] = lambda m: None,
-             trained: frozenset[str] | None = None) -> dict:
-    """Per-topic precision/recall/F1 and macro-F1 of `model` (with its thresholds) on labeled paragraphs.
-    With `trained` (the hashes it was trained on), counts and warns about paragraphs it has seen."""
+def evaluate(model: TopicModel | str | Path, labels: str | Path | Sequence[str | Path],
+             warn: Callable[[str], None] = lambda m: None, trained: frozenset[str] | None = None) -> dict:
+    """Per-topic precision/recall/F1 and macro-F1 of `model` (a model or its directory, with its
+    thresholds) on labeled paragraphs. With `trained` (the hashes it was trained on; read from the
+    model's directory when not given), counts and warns about paragraphs it has seen."""
+    if not isinstance(model, TopicModel):
+        model = TopicModel.load(model)
+    if trained is None and getattr(model, "path_", None) is not None:
+        trained = trained_on(model.path_)
     labels = _label_paths(labels)
     records, warnings = read_labels(labels)
     for w in warnings:
