@@ -118,8 +118,8 @@ _DATELINE = re.compile(rf"(?:{_AGENCIES})|^«[^»]+»\s*\(|/|\+")
 _BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^[^+]{{2,30}}\+\s*(?:{_AGENCIES})$|^\S+(?:\s+\S+)?\s*[-–—ـ:/]\s*(?:{_AGENCIES})$|"
                      rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—ـ-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
 
-# Between a headline and its text, "أنقرة: سعيد عبد الرازق" and "مراسل سكاي نيوز عربية في القامشلي" are bylines.
-_HEADER_FURNITURE = re.compile(rf"›|>|^الرئيسية|\d|{_WEEKDAY}")  # breadcrumbs, dates and times
+_HEADER_FURNITURE = re.compile(rf"›|>|^الرئيسية|^بقلم|^كتب|\d|{_WEEKDAY}")  # breadcrumbs, authors, dates, times
+# Between a headline and its text, "مراسل سكاي نيوز عربية في القامشلي" is a byline.
 _BYLINE_BEFORE_TEXT = re.compile(r"^(?:مراسل|مراسلة|محرر|محررة)\s")
 
 MAX_HEADING_WORDS = 20
@@ -384,9 +384,13 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
         return nxt is not None and nxt.kind == "byline" and nxt.key[-1] not in _TERMINAL_CHARS \
             and _DATELINE.search(nxt.key) is not None
 
-    def furniture_follows(i: int) -> bool:
+    def header_follows(i: int) -> bool:
+        """Right below the heading at i: a dateline, a date or a breadcrumb (not a photo caption)."""
         nxt = next(w.content_after(i), None)
-        return nxt is not None and nxt.kind in ("furniture", "byline")
+        return nxt is not None and is_header(nxt)
+
+    def is_header(ln: Line) -> bool:
+        return ln.kind == "byline" or (ln.kind == "furniture" and _HEADER_FURNITURE.search(ln.key) is not None)
 
     def bodies_follow(i: int, in_block: bool) -> int:
         """Body lines below the heading at i (up to 2), not counting past another heading in a
@@ -424,7 +428,7 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
         after_separator = ln.kind == "separator"
         if ln.kind in ("separator", "furniture", "byline"):
             # a breadcrumb or a dateline marks a page's header; a photo caption does not
-            furnished = furnished or ln.kind == "byline" or _HEADER_FURNITURE.search(ln.key) is not None
+            furnished = furnished or is_header(ln)
             continue
         if ln.kind == "related":
             in_related = True
@@ -442,7 +446,7 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
                 done = b.start(ln)
                 furnished = False
             elif before_text and _words(ln.key) > SHORT_HEADING_WORDS >= _words(b.title.key) \
-                    and (furnished or furniture_follows(i)) and (gap or furnished):
+                    and (furnished or header_follows(i)) and (gap or furnished):
                 # the page opened with the site's name or a section label, set apart from the headline by
                 # page furniture (a breadcrumb, a dateline) above or below the headline; this is the headline
                 b.title = ln
@@ -452,7 +456,7 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
                 done = b.start(ln)
                 in_related = in_comments = furnished = False
             elif before_text and (_BYLINE_BEFORE_TEXT.match(ln.key)
-                                  or _words(ln.key) <= SHORT_HEADING_WORDS and furniture_follows(i)):
+                                  or _words(ln.key) <= SHORT_HEADING_WORDS and header_follows(i)):
                 pass  # a correspondent's line, or a site name or section label above the dateline
             elif in_related or in_comments or w.repeats(i) > 1:
                 pass  # teaser titles, repeated captions, comments
