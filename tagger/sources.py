@@ -205,7 +205,7 @@ def decode_line(line: bytes) -> tuple[str, int, bool]:
         pass
     high = _high_bytes(line)
     bad = _invalid_utf8_bytes(line)
-    if bad >= 4 and bad > MIXED_SHARE * high:  # a word or more, not a stray or cut byte
+    if bad >= 3 and bad > MIXED_SHARE * high:  # a word, not a stray byte or a character cut short
         return line.decode("cp1256", "replace"), 0, True
     _REPLACED.n = 0
     text = line.decode("utf-8", "tagger-replace")
@@ -224,18 +224,29 @@ class _Decoded:
     def _lines(self) -> Iterator[str]:
         rest = b""
         block = self.first or self.fh.read(CHUNK)
+        bom = self.enc == "utf-8-sig"
         while True:
             data = rest + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)  # whole lines now, the rest at the end
+            cut = len(data)
+            if block:  # whole lines now, the rest with the next block
+                cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+                if cut == 0 and len(data) > CHUNK:  # no line end for a megabyte: cut after a space
+                    cut = data.rfind(b" ") + 1 or len(data)
             done, rest = data[:cut], data[cut:]
             if done:
-                out = []
-                for line in done.splitlines(keepends=True):
-                    text, bad, legacy = decode_line(line)
-                    self.replaced += bad
-                    self.legacy_lines += legacy
-                    out.append(text)
-                yield "".join(out)
+                try:
+                    text = done.decode("utf-8")  # the usual case, at C speed
+                except UnicodeDecodeError:
+                    out = []
+                    for line in done.splitlines(keepends=True):
+                        part, bad, legacy = decode_line(line)
+                        self.replaced += bad
+                        self.legacy_lines += legacy
+                        out.append(part)
+                    text = "".join(out)
+                if bom:
+                    text, bom = text.removeprefix("\ufeff"), False
+                yield text
             if not block:
                 return
             block = self.fh.read(CHUNK)
@@ -290,11 +301,12 @@ def read_source(path: Path) -> Source:
             head = fh.read(65536)
             enc = sniff(head, name)
             errors = "strict"
-            if enc is None:
+            if enc in (None, "utf-8-sig"):
                 fh.seek(0)
                 verdict = _utf8_verdict(fh)
-                enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
-                errors = verdict if verdict == "lines" else "strict"
+                if enc is None:
+                    enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
+                errors = "lines" if verdict == "lines" or (enc == "utf-8-sig" and verdict == "not") else "strict"
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -316,7 +328,8 @@ def read_stream(stream: BinaryIO, name: str = "-") -> Source:
             enc = "utf-8" if _mostly_valid(_invalid_utf8_bytes(head), _high_bytes(head)) \
                 else legacy_encoding(head[:65536], name)
     # UTF-8 is read line by line: a passage in Windows-1256 later in the stream is read as such
-    return Source(name, enc, _Decoded(stream, enc, head, errors="lines" if enc == "utf-8" else "replace"))
+    lines = enc in ("utf-8", "utf-8-sig")
+    return Source(name, enc, _Decoded(stream, enc, head, errors="lines" if lines else "replace"))
 
 
 def expand(paths: list[str]) -> Iterator[Path | str | InputNotFound]:

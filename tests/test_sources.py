@@ -191,3 +191,17 @@ def test_utf16_without_a_bom_cut_inside_a_character_or_without_arabic_is_read(tm
     english = "The minister said the border talks went well.\n"
     (tmp_path / "en.txt").write_bytes(english.encode("utf-16-le"))
     assert read_source(tmp_path / "en.txt").text == english  # then classify says: no Arabic text
+
+
+def test_utf8_with_a_bom_and_a_line_in_windows_1256_is_read_not_refused(tmp_path):
+    pasted = "غزة\n"  # three letters: a word, not a stray byte
+    data = codecs.BOM_UTF8 + (TEXT * 30).encode("utf-8") + pasted.encode("cp1256") + TEXT.encode("utf-8")
+    (tmp_path / "b.txt").write_bytes(data)
+    for src in (read_source(tmp_path / "b.txt"), read_stream(io.BytesIO(data))):
+        assert src.text == TEXT * 30 + pasted + TEXT and src.legacy_lines == 1 and src.replaced == 0
+
+
+def test_long_input_with_old_mac_line_ends_or_none_reads_whole(tmp_path):
+    cr = ("سطر عربي قصير\r" * 200_000).encode("utf-8")  # about 5 MiB, no \n at all
+    src = read_stream(io.BytesIO(cr))
+    assert src.text == cr.decode("utf-8") and src.replaced == 0
