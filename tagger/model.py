@@ -31,6 +31,7 @@ FORMAT = "tagger-model"
 FORMAT_VERSION = 2
 WEIGHTS = "weights.npz"
 META = "meta.json"
+TRAINED_ON = "trained_on.txt"  # written by training: the paragraphs a model learned from, by text hash
 OLD = ".old-"  # the model being replaced, for the moment it is out of the way
 FEATURE_SETS = ("word", "char", "word+char")
 _LOG1P = np.log1p(np.arange(4096, dtype=np.float32))  # the same values np.log1p gives, 7x faster to look up
@@ -242,7 +243,7 @@ class TopicModel:
         `files` (name → text) beside it. `directory` must be new, empty, or a tagger model: anything
         else there (a file, a folder of labels) is refused, never replaced."""
         self._check_fitted()
-        directory = Path(directory)
+        directory = Path(directory).resolve()  # "." has no name to rename; a link's target is the model
         check_model_folder(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
@@ -306,8 +307,12 @@ class TopicModel:
         return model
 
 
+MODEL_FILES = frozenset({META, WEIGHTS, TRAINED_ON})
+
+
 def check_model_folder(directory: Path) -> None:
-    """Raise `BadOutput` unless `directory` is missing, an empty folder, or a tagger model."""
+    """Raise `BadOutput` unless `directory` is missing, an empty folder, or a tagger model with nothing
+    else in it (a file of the user's beside the model would go with it)."""
     from .errors import BadOutput
 
     if not directory.exists() and not directory.is_symlink():
@@ -320,9 +325,11 @@ def check_model_folder(directory: Path) -> None:
         is_model = json.loads((directory / META).read_text(encoding="utf-8")).get("format") == FORMAT
     except (OSError, ValueError, AttributeError):
         is_model = False
-    if not is_model:
-        raise BadOutput(f"{directory} holds files that are not a tagger model; a model would replace them, so "
-                        "give a new or empty folder")
+    others = sorted(p.name for p in directory.iterdir() if p.name not in MODEL_FILES)
+    if not is_model or others:
+        what = f"files that are not part of a tagger model ({', '.join(others[:3])})" if is_model else \
+            "files that are not a tagger model"
+        raise BadOutput(f"{directory} holds {what}; a model would replace them, so give a new or empty folder")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -134,6 +134,7 @@ def classify_file(path: str | Path, model: TopicModel | str | Path | None = None
 
     src = read_source(Path(path))
     if not isinstance(model, TopicModel):
+        model_name = Path(model).name if model else model_name
         model = load_model(model)
     out = list(tag_stream(iter_articles(iter_lines(src.chunks)), src.name, model, model_name))
     if damage := src.damage():

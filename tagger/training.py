@@ -32,11 +32,10 @@ from sklearn.model_selection import StratifiedGroupKFold
 from . import __version__
 from .errors import BadLabels, InputNotFound, TaggerError
 from .labelstore import REVIEWED, LabelRecord, NearDuplicates, latest, read_labels
-from .model import FEATURE_SETS, TopicModel, read_meta
+from .model import FEATURE_SETS, TRAINED_ON, TopicModel, read_meta
 from .paths import default_labels_dir, default_taxonomy
 from .taxonomy import Topic, load_taxonomy
 
-TRAINED_ON = "trained_on.txt"
 GRID = [("word", 30.0), ("char", 30.0), ("word+char", 10.0), ("word+char", 30.0), ("word+char", 100.0)]
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
 SEED = 0

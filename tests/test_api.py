@@ -133,3 +133,9 @@ def test_evaluate_takes_a_model_directory_and_says_when_it_saw_the_labels():
     said = []  # the shipped model was trained on every label, the seeds' included (its trained_on.txt)
     report = evaluate(ROOT / "models" / "default", ROOT / "labels" / "seeds.jsonl", warn=said.append)
     assert report["seen_in_training"] == 111 and said and "flatter" in said[0]
+
+
+def test_classify_file_names_its_records_after_the_model_directory(seed_model):
+    from tagger import classify_file
+
+    assert {a.model for a in classify_file(SEEDS[2], seed_model)} == {"seedmodel"}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tagger.errors import BadModel, ModelNotFound, NotFitted
+from tagger.errors import BadModel, BadOutput, ModelNotFound, NotFitted
 from tagger.model import TopicModel
 
 TEXTS = ["صفقة صواريخ إس 400 بين تركيا وروسيا", "حرس الحدود يحبط تسلل مهربين", "القوات الأميركية في قاعدة عين الأسد",
@@ -238,3 +238,20 @@ def test_a_topic_with_no_positive_label_is_never_tagged():
     assert m.predict(TEXTS)[:, 0].any()
 
 
+
+
+def test_save_into_the_current_folder_a_linked_folder_and_a_model_with_the_users_files(fitted, tmp_path, monkeypatch):
+    empty = tmp_path / "here"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    fitted.save(".")  # "." has no name to rename: it used to end in a traceback
+    assert (empty / "meta.json").exists()
+    target = fitted.save(tmp_path / "target")
+    (tmp_path / "link").symlink_to(target)
+    fitted.save(tmp_path / "link")
+    assert (tmp_path / "link").is_symlink() and (target / "meta.json").exists()  # the model behind the link
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(BadOutput, match=r"notes\.txt"):
+        fitted.save(target)
+    assert (target / "notes.txt").read_text() == "mine"
