@@ -118,7 +118,8 @@ _DATELINE = re.compile(rf"(?:{_AGENCIES})|^«[^»]+»\s*\(|/|\+")
 _BYLINE = re.compile(rf"^«[^»]+»\s*(?:\([^)]*\))?$|^\(?(?:{_AGENCIES})\)?$|^[^+]{{2,30}}\+\s*(?:{_AGENCIES})$|^\S+(?:\s+\S+)?\s*[-–—ـ:/]\s*(?:{_AGENCIES})$|"
                      rf"^[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}\s+[–—ـ-]\s+[^\s:–—-]+(?:\s+[^\s:–—-]+){{0,2}}$")
 
-_HEADER_FURNITURE = re.compile(rf"›|>|^الرئيسية|^بقلم|^كتب|\d|{_WEEKDAY}")  # breadcrumbs, authors, dates, times
+_HEADER_FURNITURE = re.compile(rf"›|>|^الرئيسية|\d|{_WEEKDAY}")  # breadcrumbs, dates and times
+_AUTHOR_LINE = re.compile(r"^(?:بقلم|كتب|كتبت)\b")
 # Between a headline and its text, "مراسل سكاي نيوز عربية في القامشلي" is a byline.
 _BYLINE_BEFORE_TEXT = re.compile(r"^(?:مراسل|مراسلة|محرر|محررة)\s")
 
@@ -385,9 +386,10 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
             and _DATELINE.search(nxt.key) is not None
 
     def header_follows(i: int) -> bool:
-        """Right below the heading at i: a dateline, a date or a breadcrumb (not a photo caption)."""
+        """Right below the heading at i: a dateline, a date, a breadcrumb or the author's line (not a
+        photo caption): what follows a headline on a page."""
         nxt = next(w.content_after(i), None)
-        return nxt is not None and is_header(nxt)
+        return nxt is not None and (is_header(nxt) or nxt.kind == "furniture" and _AUTHOR_LINE.match(nxt.key) is not None)
 
     def is_header(ln: Line) -> bool:
         return ln.kind == "byline" or (ln.kind == "furniture" and _HEADER_FURNITURE.search(ln.key) is not None)
@@ -450,7 +452,7 @@ def iter_articles(lines: Iterable[Line], split_articles: bool = True, title_line
                 # the page opened with the site's name or a section label, set apart from the headline by
                 # page furniture (a breadcrumb, a dateline) above or below the headline; this is the headline
                 b.title = ln
-            elif split_articles and (boundary_sign or repeated_title(i) or (gap and dateline_follows(i)
+            elif split_articles and (boundary_sign or repeated_title(i) or ((gap or in_comments) and dateline_follows(i)
                                                                              and not before_text)) \
                     and bodies_follow(i, in_related) >= 2:
                 done = b.start(ln)

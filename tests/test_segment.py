@@ -244,3 +244,16 @@ def test_a_photo_caption_under_a_short_headline_does_not_make_it_a_site_name():
     lead = "قالت مصادر أمنية إن الحدود شهدت هدوءا حذرا منذ أيام"  # no final full stop: a heading by form
     [a] = segment(f"حدود بلا حراس\n(صورة أرشيفية)\n{lead}\n\n" + "\n\n".join(BODY4) + "\n")
     assert a.title == "حدود بلا حراس" and a.paragraphs[0].text == lead
+
+
+def test_an_article_right_after_a_comments_block_with_its_dateline_is_kept():
+    t = (f"العراق يعزز قواته\n\n{BODY4[0]}\n\n{BODY4[1]}\n\nالتعليقات\nتعليق قارئ يقول إن الوضع صعب جدا في المنطقة.\n"
+         f"تركيا تقصف مواقع العمال الكردستاني\nأنقرة - رويترز\n{BODY4[2]}\n{BODY4[3]}\n")
+    assert [(a.title, len(a.paragraphs)) for a in segment(t)] == [
+        ("العراق يعزز قواته", 2), ("تركيا تقصف مواقع العمال الكردستاني", 2)]
+
+
+def test_an_author_line_under_a_short_headline_does_not_make_it_a_site_name():
+    sub = "مقتل خمسة أشخاص وإصابة عشرين في انفجار سيارة مفخخة"
+    [a] = segment(f"انفجار في بغداد\nبقلم: أحمد علي\n{sub}\n{BODY4[0]}\n{BODY4[1]}\n")
+    assert a.title == "انفجار في بغداد" and a.paragraphs[0].text == sub
