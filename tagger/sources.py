@@ -306,7 +306,8 @@ def read_source(path: Path) -> Source:
                 verdict = _utf8_verdict(fh)
                 if enc is None:
                     enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
-                errors = "lines" if verdict == "lines" or (enc == "utf-8-sig" and verdict == "not") else "strict"
+                # UTF-8 (with a BOM or not) that is not all UTF-8 is read line by line
+                errors = "lines" if verdict != "strict" and enc.startswith("utf-8") else "strict"
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:
