@@ -83,8 +83,8 @@ def classify(
 
     Example: tagger classify seeds/ --format jsonl | jq .labels
     """
-    from .tagging import classify_sources, load_model
     from .records import JsonWriter, records_of
+    from .tagging import classify_sources, resolve_model
 
     if output is not None and dask is None:
         raise fail(TaggerError("--output writes Dask shards; without --dask, redirect stdout instead"))
@@ -92,7 +92,7 @@ def classify(
         raise fail(TaggerError("--jobs sets worker processes on this machine; with --dask the cluster's "
                                "workers do the work, so give one or the other"))
     try:
-        m = load_model(model)
+        m, name = resolve_model(model)
         if output is not None:
             from .parallel import shard_folder
             shard_folder(output)
@@ -100,7 +100,6 @@ def classify(
         raise fail(e)
     if model is None and not os.environ.get("TAGGER_MODEL"):  # a model chosen by path may have its own taxonomy
         _warn_taxonomy_drift(m.topics)
-    name = model.name if model else "default"
     fmt = format or (Format.table if sys.stdout.isatty() else Format.jsonl)
     if dask is not None and fmt is Format.table:
         fmt = Format.jsonl
@@ -220,7 +219,7 @@ def train(
     Example: tagger train --labels labels/
     """
     from .paths import default_model_dir
-    from .registry import current_meta, save_and_promote
+    from .registry import current_meta, destination, save_and_promote
     from .render import metrics_table
     from .training import baseline_of
     from .training import train as run
@@ -229,9 +228,7 @@ def train(
     previous = current_meta(default)
     baseline = baseline_of(default)
     try:
-        if out is not None and out.resolve() != default.resolve():
-            from .model import check_model_folder
-            check_model_folder(out)  # before training, not after it
+        out = destination(out, default)  # a folder a model may not take is refused before training
         result = run(labels or None, taxonomy, n_splits=folds,
                      warn=lambda m: err(f"Warning: {m}"), progress=lambda m: err(m), baseline=baseline)
         done = save_and_promote(result, default, out, force, previous, baseline)
@@ -426,12 +423,12 @@ def explain(
 
     Example: tagger explain seeds/002_c4ed5918ed66c263.txt --format jsonl
     """
-    from .tagging import classify_sources, load_model
+    from .tagging import classify_sources, resolve_model
     from .explain import explain as run, to_dict
     from .records import JsonWriter
 
     try:
-        m = load_model(model)
+        m, name = resolve_model(model)
     except TaggerError as e:
         raise fail(e)
     unknown = set(topic or ()) - set(m.topics)
@@ -444,7 +441,7 @@ def explain(
         console = Console()
     failed = 0
     emit = JsonWriter(sys.stdout, array=fmt is Format.json)
-    for art in classify_sources(inputs, m, model_name=model.name if model else "default"):
+    for art in classify_sources(inputs, m, model_name=name):
         if isinstance(art, TaggerError):
             failed += 1
             err(f"Error: {art}")

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
-from .errors import LabelStoreUnwritable
+from .errors import InputNotFound, LabelStoreUnwritable
 from .normalize import normalize
 
 
@@ -113,6 +113,20 @@ class LabelRecord:
                    group=str(d.get("group") or ""), annotator=str(d.get("annotator") or ""),
                    time=str(d.get("time") or ""), hash=str(d.get("hash") or ""), title=str(d.get("title") or ""),
                    action=str(d.get("action") or "label"))
+
+
+def label_paths(labels: str | Path | Iterable[str | Path] | None) -> list[Path]:
+    """Label files or folders given as one path or several (the default folder when none), each
+    checked to exist: a mistyped path is an error, not an empty set of labels."""
+    from .paths import default_labels_dir
+
+    if labels is None:
+        return [default_labels_dir()]
+    paths = [Path(labels)] if isinstance(labels, (str, Path)) else [Path(p) for p in labels]
+    for p in paths:
+        if not p.exists():
+            raise InputNotFound(f"{p}: no such file or directory")
+    return paths
 
 
 def label_files(path: str | Path) -> list[Path]:

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import BadModel, ModelNotFound, NotFitted
+from .errors import BadModel, BadOutput, ModelNotFound, NotFitted
 from .features import Cells, Counts, grouped_cells, hashed_counts
 from .normalize import normalize_batch
 
@@ -313,8 +313,6 @@ MODEL_FILES = frozenset({META, WEIGHTS, TRAINED_ON})
 def check_model_folder(directory: Path) -> None:
     """Raise `BadOutput` unless `directory` is missing, an empty folder, or a tagger model with nothing
     else in it (a file of the user's beside the model would go with it)."""
-    from .errors import BadOutput
-
     if not directory.exists() and not directory.is_symlink():
         return
     if not directory.is_dir():

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import BadOutput, TaggerError
-from .model import read_meta
-from .training import Baseline, Comparison, TrainResult, compare
+from .model import check_model_folder, read_meta
+from .training import Baseline, Comparison, TrainResult, baseline_of, compare
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,23 @@ def keep_as_version(default: Path, meta: dict | None, versions: Path) -> Path | 
     return dest
 
 
+def destination(out: Path | None, default: Path) -> Path | None:
+    """Where `save_and_promote` writes: `out`, checked to be a folder a model may take, or None (a new
+    version, then the rule) when no `out` is given or it is the default's own folder. Call it before
+    training to refuse a wrong `out` at once."""
+    if out is None or Path(out).resolve() == Path(default).resolve():
+        return None
+    check_model_folder(Path(out).resolve())
+    return Path(out)
+
+
 def save_and_promote(result: TrainResult, default: Path, out: Path | None = None, force: bool = False,
                      previous: dict | None = None, baseline: Baseline | None = None) -> Outcome:
     """Save a trained model: to `out` if given (nothing else happens), else as a new version beside
     `default` (in `default.parent / "versions"`), which then replaces `default` by the rule above.
     `previous` and `baseline` describe the default as it was before training (read from `default`
     when not given). An `out` that is the default's own folder goes through the rule too."""
-    from .training import baseline_of
-
-    if out is not None and Path(out).resolve() == Path(default).resolve():
-        out = None
+    out = destination(out, default)
     if out is None:
         previous = previous if previous is not None else current_meta(default)
         baseline = baseline if baseline is not None else baseline_of(default)
@@ -106,12 +113,12 @@ def save_and_promote(result: TrainResult, default: Path, out: Path | None = None
     size = len(baseline.hashes) if baseline is not None else 0
     if dropped and not force:
         return Outcome(dest, default, "fewer_labels", cmp, dropped=dropped, baseline_size=size)
-    if not (cmp.old_f1 is None or cmp.new_f1 >= cmp.old_f1 or force):
+    better = cmp.old_f1 is None or cmp.new_f1 >= cmp.old_f1
+    if not (better or force):
         return Outcome(dest, default, "worse", cmp, dropped=dropped, baseline_size=size)
     kept = keep_as_version(default, previous, dest.parent)
     try:
         result.model.save(default, result.meta, files=result.files())
     except OSError as e:
         raise BadOutput(f"cannot write {default} ({e.strerror or e}); it is untouched; the new model is at {dest}") from None
-    better = cmp.old_f1 is None or cmp.new_f1 >= cmp.old_f1
     return Outcome(dest, default, "promoted" if better and not dropped else "forced", cmp, kept, dropped, size)

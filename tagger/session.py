@@ -22,10 +22,13 @@ from typing import Callable, Iterator, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from .active import Item, Queue
-from .labelstore import Claims, LabelRecord, append
-from .pool import ReadProgress
+from .active import Item, Queue, for_taxonomy
+from .errors import BadTaxonomy, InputNotFound, TaggerError
+from .labelstore import Claims, LabelRecord, NearDuplicates, append, label_paths, latest, read_labels
+from .pool import ReadProgress, iter_candidates
 from .render import scoring_line, screen
+from .sources import expand
+from .taxonomy import load_taxonomy
 
 LONG_HELP = """Each paragraph is shown with the one before and after it (dimmed) and its article title.
 The model's suggestion is pre-selected: press Enter to accept it, or toggle topics with
@@ -207,9 +210,6 @@ MAX_TOPICS = 9  # the keys 1-9 toggle topics
 
 def session_topics(taxonomy: Path) -> list:
     """The topics of a label or review session, whose keys 1-9 toggle them: at most 9."""
-    from .errors import BadTaxonomy
-    from .taxonomy import load_taxonomy
-
     topics = load_taxonomy(taxonomy)
     if len(topics) > MAX_TOPICS:
         raise BadTaxonomy(f"{taxonomy} has {len(topics)} topics; a label session toggles topics with the keys 1-9, "
@@ -245,16 +245,8 @@ def open_session(sources: Sequence[str], labels: Sequence[Path], store: Path, ta
     taken on it, the taxonomy (at most 9 topics), the labels decided so far, the model aligned to the
     taxonomy (or none, with a warning, unless `model` was asked for), and the pool's queue started.
     A missing source raises `InputNotFound` first."""
-    from .active import for_taxonomy
-    from .errors import InputNotFound, TaggerError
-    from .labelstore import NearDuplicates, latest, read_labels
-    from .pool import iter_candidates
-    from .sources import expand
-
-    from .training import _label_paths
-
     sources = [sources] if isinstance(sources, (str, Path)) else [str(s) for s in sources]
-    labels = _label_paths(labels)  # one path or several; a missing one is an error, not an empty set
+    labels = label_paths(labels)  # one path or several; a missing one is an error, not an empty set
     missing = [e for e in expand(sources) if isinstance(e, InputNotFound)]
     if missing:  # a typo in a path is told before the session opens, not after
         raise InputNotFound("; ".join(str(e) for e in missing))
@@ -265,9 +257,11 @@ def open_session(sources: Sequence[str], labels: Sequence[Path], store: Path, ta
     topics = [t.id for t in tax]
     decided = latest(read_labels([*labels, store])[0])
 
-    def positives() -> list[int]:
-        now = latest(read_labels([*labels, store])[0])
+    def count(now: dict[str, LabelRecord]) -> list[int]:
         return [sum(t in r.labels for r in now.values()) for t in topics]
+
+    def positives() -> list[int]:  # at a refresh: the labels as they are then
+        return count(latest(read_labels([*labels, store])[0]))
 
     try:
         from .tagging import load_model
@@ -294,7 +288,8 @@ def open_session(sources: Sequence[str], labels: Sequence[Path], store: Path, ta
         copies = NearDuplicates(near)
         for h, r in decided.items():
             copies.add(r.text, h)
-    queue = Queue(cands, m, strategy, positives(), seen=set(decided), seed=seed, near=copies).start()
+    queue = Queue(cands, m, strategy, count(decided), seen=set(decided), seed=seed, near=copies).start()
+
     def refresh():
         from .training import refit
 

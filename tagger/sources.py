@@ -301,13 +301,13 @@ def read_source(path: Path) -> Source:
             head = fh.read(65536)
             enc = sniff(head, name)
             errors = "strict"
-            if enc in (None, "utf-8-sig"):
+            if enc == "utf-8-sig":  # declared UTF-8: whole blocks at C speed, line by line where one is not
+                errors = "lines"
+            elif enc is None:
                 fh.seek(0)
                 verdict = _utf8_verdict(fh)
-                if enc is None:
-                    enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
-                # UTF-8 (with a BOM or not) that is not all UTF-8 is read line by line
-                errors = "lines" if verdict != "strict" and enc.startswith("utf-8") else "strict"
+                enc = "utf-8" if verdict != "not" else legacy_encoding(head, name)
+                errors = "lines" if verdict == "lines" else "strict"
     except FileNotFoundError:
         raise InputNotFound(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -44,6 +44,14 @@ def load_model(path: str | Path | None = None) -> TopicModel:
     return _MODELS[key][1]
 
 
+def resolve_model(model: TopicModel | str | Path | None, name: str = "default") -> tuple[TopicModel, str]:
+    """A model given as itself (named `name`), as its directory (named after it), or None (the default
+    model, "default"), with the name its records carry."""
+    if isinstance(model, TopicModel):
+        return model, name
+    return load_model(model), Path(model).name if model else "default"
+
+
 def tag_articles(articles: list[Article], source: str, model: TopicModel, model_name: str = "default",
                  ids: list[str] | None = None) -> list[TaggedArticle]:
     """Score every paragraph and every whole article of a batch at once, then apply the thresholds.
@@ -112,10 +120,7 @@ def classify(text: str, model: TopicModel | str | Path | None = None, source: st
                         "classify_file(path) reads a file")
     if "\n" not in text and len(text) < 4096 and text.endswith((".txt", ".jsonl", ".gz")) and Path(text).is_file():
         raise TypeError(f"classify({text!r}) would tag the file's name; classify_file(path) reads the file")
-    name = "default"
-    if not isinstance(model, TopicModel):
-        name = Path(model).name if model else "default"
-        model = load_model(model)
+    model, name = resolve_model(model)
     return classify_text(text, source, model, name)
 
 
@@ -133,9 +138,7 @@ def classify_file(path: str | Path, model: TopicModel | str | Path | None = None
     import warnings
 
     src = read_source(Path(path))
-    if not isinstance(model, TopicModel):
-        model_name = Path(model).name if model else model_name
-        model = load_model(model)
+    model, model_name = resolve_model(model, model_name)
     out = list(tag_stream(iter_articles(iter_lines(src.chunks)), src.name, model, model_name))
     if damage := src.damage():
         warnings.warn(damage, stacklevel=2)

@@ -30,10 +30,10 @@ from scipy import sparse
 from sklearn.model_selection import StratifiedGroupKFold
 
 from . import __version__
-from .errors import BadLabels, InputNotFound, TaggerError
-from .labelstore import REVIEWED, LabelRecord, NearDuplicates, latest, read_labels
+from .errors import BadLabels, TaggerError
+from .labelstore import REVIEWED, LabelRecord, NearDuplicates, label_paths, latest, read_labels
 from .model import FEATURE_SETS, TRAINED_ON, TopicModel, read_meta
-from .paths import default_labels_dir, default_taxonomy
+from .paths import default_taxonomy
 from .taxonomy import Topic, load_taxonomy
 
 GRID = [("word", 30.0), ("char", 30.0), ("word+char", 10.0), ("word+char", 30.0), ("word+char", 100.0)]
@@ -136,17 +136,6 @@ def compare(meta: dict, previous: dict | None) -> Comparison:
                       shared, new_only)
 
 
-def _label_paths(labels: str | Path | Sequence[str | Path] | None) -> list[Path]:
-    """Label files or folders as a list (the default folder when none), each checked to exist."""
-    if labels is None:
-        return [default_labels_dir()]
-    paths = [Path(labels)] if isinstance(labels, (str, Path)) else [Path(p) for p in labels]
-    for p in paths:
-        if not p.exists():
-            raise InputNotFound(f"{p}: no such file or directory")
-    return paths
-
-
 def taxonomy_for(labels: Sequence[Path]) -> Path:
     """The taxonomy that goes with `labels`: the `taxonomy.json` of a single label folder that has
     one, else the default (`labels/taxonomy.json`)."""
@@ -159,7 +148,7 @@ def load_training_set(labels: str | Path | Sequence[str | Path] | None, taxonomy
                       warn: Callable[[str], None] = lambda m: None) -> TrainingSet:
     """Read label files (a file, a folder or a list of them; default `labels/`), keep the latest decision
     per paragraph, check every label is a known topic of `taxonomy` (default `labels/taxonomy.json`)."""
-    labels = _label_paths(labels)
+    labels = label_paths(labels)
     taxonomy = taxonomy if taxonomy is not None else taxonomy_for(labels)
     topics = load_taxonomy(taxonomy)
     ids = [t.id for t in topics]
@@ -360,7 +349,7 @@ def evaluate(model: TopicModel | str | Path, labels: str | Path | Sequence[str |
         model = TopicModel.load(model)
     if trained is None and getattr(model, "path_", None) is not None:
         trained = trained_on(model.path_)
-    labels = _label_paths(labels)
+    labels = label_paths(labels)
     records, warnings = read_labels(labels)
     for w in warnings:
         warn(w)
